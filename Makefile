@@ -1,0 +1,41 @@
+# mentor-local — the two commands a new user types are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+REPO   ?= $(CURDIR)
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint typecheck bench clean-venv
+
+setup: $(STAMP) models/gemma-3-270m-q4_k_m.gguf
+
+# Idempotent: re-runs only when pyproject.toml changes. torch is pinned to the CPU
+# build first so that nothing pulls a multi-GB CUDA wheel on a laptop.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@command -v tmux >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && (apt-get install -y -q tmux >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q tmux >/dev/null 2>&1)) || echo "note: tmux not installed; the tmux end-to-end test will be skipped")
+	touch $(STAMP)
+
+models/gemma-3-270m-q4_k_m.gguf: $(STAMP)
+	$(BIN)/python scripts/prepare_model.py
+
+run: setup
+	$(BIN)/mentor index "$(REPO)"
+	$(BIN)/mentor-tui --repo "$(REPO)"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check mentor_local scripts tests
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python scripts/bench/retrieval_eval.py
+	$(BIN)/python scripts/bench/index_bench.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,93 @@
+"""`mentor doctor`: is everything in place? Model, embedder, index, GPU offload."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from mentor_local.commands.common import add_index_flags, add_json, emit_json, settings_for
+from mentor_local.errors import MentorError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("doctor", help="check the model, the embedder, the index and GPU support",
+                       description="Check that the bundled model, the embedder, the index and the optional GPU "
+                                   "offload are ready, and say how to fix what is not.")
+    p.add_argument("--repo", default=".", help="the repo whose index to check (default: the current directory)")
+    p.add_argument("--model", default=None, help="check this GGUF instead of the default resolution")
+    add_index_flags(p)
+    add_json(p)
+    p.set_defaults(handler=run)
+
+
+def _check(name: str, fn: Callable[[], str]) -> dict[str, object]:
+    try:
+        return {"name": name, "ok": True, "detail": fn()}
+    except MentorError as exc:
+        return {"name": name, "ok": False, "detail": exc.one_line()}
+    except Exception as exc:
+        return {"name": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+
+
+def run(args: argparse.Namespace) -> int:
+    from mentor_local import offline
+
+    offline.apply()
+    repo = Path(args.repo).expanduser().resolve()
+    settings = settings_for(args, repo if repo.is_dir() else None)
+
+    def python() -> str:
+        return f"Python {platform.python_version()} at {sys.executable}"
+
+    def model() -> str:
+        from mentor_local.models import resolve_model
+
+        path = resolve_model(settings.model)
+        return f"{path} ({path.stat().st_size / 1e6:.0f} MB)"
+
+    def embedder() -> str:
+        from mentor_local.models import embedder_path
+
+        return str(embedder_path())
+
+    def llama() -> str:
+        import llama_cpp
+
+        gpu = bool(llama_cpp.llama_supports_gpu_offload())
+        return f"llama-cpp-python {llama_cpp.__version__}; GPU offload compiled in: {'yes' if gpu else 'no'}"
+
+    def torch_device() -> str:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        return f"torch {torch.__version__}; embedder device: {'cuda' if cuda else 'cpu'}"
+
+    def index() -> str:
+        from mentor_local.index import open_index
+
+        if not repo.is_dir():
+            raise MentorError(f"{repo} is not a directory")
+        with open_index(repo, args.index_dir, settings) as idx:
+            st = idx.status()
+        return (f"{st['files']} files, {st['chunks']} chunks, {st['knowledge_chunks']} card chunks, "
+                f"last indexed {st['last_indexed']}, {st['stale_files']} stale file(s) — {st['index_dir']}")
+
+    def cards() -> str:
+        from mentor_local.knowledge import load_cards
+        from mentor_local.paths import knowledge_dir
+
+        return f"{len(load_cards())} cards in {knowledge_dir()}"
+
+    checks = [_check("python", python), _check("model", model), _check("embedder", embedder),
+              _check("llama-cpp", llama), _check("torch", torch_device), _check("pattern library", cards),
+              _check("index", index)]
+    if args.json:
+        emit_json(checks)
+    else:
+        for c in checks:
+            mark = "ok  " if c["ok"] else "FAIL"
+            print(f"[{mark}] {c['name']:<16} {c['detail']}")
+    return 0 if all(c["ok"] for c in checks if c["name"] != "index") else 1

@@ -1,0 +1,407 @@
+"""Build, update and open an index: the public ``build_index`` / ``open_index`` / ``Index``.
+
+Layout of an index folder::
+
+    <index_dir>/.lock             held while writing (a second writer gets exit 3 in 2 s)
+    <index_dir>/CURRENT           name of the live generation, replaced atomically
+    <index_dir>/gen-N/catalog.sqlite   manifest + chunk rows + FTS5 keyword index
+    <index_dir>/gen-N/chroma/          vectors (embedded Chroma), unless --chroma-url
+
+Crash safety: vectors are written before the catalog transaction that makes a
+batch of files current, and every vector id written or about to be deleted is
+first recorded in the catalog's ``pending`` table; the next run reconciles
+them, so a run killed at any point ends, once resumed, exactly as a clean run.
+``--rebuild`` builds a fresh generation beside the live one and swaps
+``CURRENT`` only when it is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mentor_local.domain import Chunk, Hit, IndexReport, SkippedFile
+from mentor_local.errors import BadPathError, IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from mentor_local.settings import Settings, load_settings
+from mentor_local.store.keyword import SCHEMA_VERSION, Catalog
+
+Progress = Callable[[str, int, int], None]
+EMBEDDER_ID = "all-MiniLM-L6-v2"
+EMBEDDER_DIM = 384
+SOURCES = ("code", "knowledge")
+BATCH_CHUNKS = 256
+
+
+def chunker_version() -> str:
+    from mentor_local.indexing.chunk_python import CHUNKER_VERSION
+
+    return f"{CHUNKER_VERSION}+text-1+card-1"
+
+
+def _check_repo(repo: str | Path) -> Path:
+    path = Path(repo).expanduser()
+    if not path.exists():
+        raise BadPathError(f"{path} does not exist", hint="pass the folder of a Python project")
+    if not path.is_dir():
+        raise BadPathError(f"{path} is not a directory", hint="pass the folder of a Python project")
+    return path.resolve()
+
+
+def resolve_index_dir(repo: Path, index_dir: str | Path | None, settings: Settings) -> Path:
+    from mentor_local.paths import default_index_dir
+
+    if index_dir is not None:
+        return Path(index_dir).expanduser().resolve()
+    if settings.index_dir is not None:
+        return settings.index_dir.resolve()
+    return default_index_dir(repo, settings.home)
+
+
+def _current_gen(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise IndexCorruptError(f"cannot read {index_dir / 'CURRENT'}: {exc}", hint="run 'mentor index PATH --rebuild'") from exc
+    gen = index_dir / name
+    if not name.startswith("gen-") or not (gen / "catalog.sqlite").is_file():
+        raise IndexCorruptError(f"the index in {index_dir} points at a missing generation {name!r}",
+                                hint="run 'mentor index PATH --rebuild'")
+    return gen
+
+
+def _swap_current(index_dir: Path, gen: Path) -> None:
+    tmp = index_dir / "CURRENT.tmp"
+    tmp.write_text(gen.name + "\n", encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+
+
+def _collection_name(repo: Path, gen: Path, source: str) -> str:
+    from mentor_local.paths import repo_key
+
+    key = hashlib.sha256(f"{repo_key(repo)}/{gen.name}".encode()).hexdigest()[:16]
+    return f"mentor-{key}-{source}"
+
+
+def _lock(index_dir: Path) -> Any:
+    from filelock import FileLock, Timeout
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / ".lock"), timeout=2)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise IndexBusyError(f"the index in {index_dir} is busy: another mentor process is writing it",
+                             hint="wait for it to finish (or stop it) and run the command again") from exc
+    return lock
+
+
+@dataclass
+class _Work:
+    source: str
+    files: list[tuple[str, str, int, int]] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    to_embed: list[Chunk] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+
+class _Builder:
+    def __init__(self, repo: Path, index_dir: Path, settings: Settings, progress: Progress | None,
+                 embedder: Any = None) -> None:
+        self.repo = repo
+        self.index_dir = index_dir
+        self.settings = settings
+        self.progress = progress or (lambda stage, done, total: None)
+        self._embedder = embedder
+        self._client: Any = None
+        self._stores: dict[str, Any] = {}
+        self.embedded = 0
+        self.deleted = 0
+        self.gen: Path = index_dir
+        self.catalog: Catalog | None = None
+
+    # lazily: a no-op re-index never loads torch or opens the vector store
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from mentor_local.wiring import make_embedder
+
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    def store(self, source: str) -> Any:
+        if source not in self._stores:
+            from mentor_local.wiring import make_vector_client, make_vector_store
+
+            if self._client is None:
+                self._client = make_vector_client(self.settings, self.gen / "chroma")
+            self._stores[source] = make_vector_store(self._client, _collection_name(self.repo, self.gen, source))
+        return self._stores[source]
+
+    def check_meta(self, catalog: Catalog) -> None:
+        want = {"embedder": EMBEDDER_ID, "dimension": str(EMBEDDER_DIM), "chunker": chunker_version(),
+                "schema": SCHEMA_VERSION}
+        have = {k: catalog.get_meta(k) for k in want}
+        if all(v is None for v in have.values()):
+            catalog.set_meta({**want, "repo": str(self.repo), "created": datetime.now(UTC).isoformat()})
+            return
+        diff = [f"{k} {have[k]!r} (now {want[k]!r})" for k in want if have[k] != want[k]]
+        if diff:
+            raise IndexMismatchError(f"the index in {self.index_dir} was made with a different " + ", ".join(diff),
+                                     hint="run 'mentor index PATH --rebuild' to rebuild it")
+
+    def recover(self, catalog: Catalog) -> None:
+        """Finish what a killed run left: drop vectors the catalog does not know."""
+        pending = catalog.pending()
+        if not pending:
+            return
+        for source in SOURCES:
+            known = catalog.all_chunk_ids(source)
+            orphans = [i for i, s, _ in pending if s == source and i not in known]
+            if orphans:
+                self.store(source).delete(orphans)
+        catalog.clear_pending()
+
+    def flush(self, catalog: Catalog, work: _Work) -> None:
+        if not work.files:
+            return
+        if work.to_embed:
+            vectors = self.embedder().embed([c.embed_text for c in work.to_embed])
+            ids = [c.chunk_id for c in work.to_embed]
+            catalog.add_pending(ids, work.source, "add")
+            metas = [{"path": c.path, "kind": c.kind, "source": c.source} for c in work.to_embed]
+            self.store(work.source).upsert(ids, vectors, metas)
+            self.embedded += len(ids)
+        catalog.commit_files(work.source, work.files, work.chunks, work.stale,
+                             [c.chunk_id for c in work.to_embed])
+        if work.stale:
+            self.store(work.source).delete(work.stale)
+            catalog.clear_pending(work.stale)
+            self.deleted += len(work.stale)
+        work.files, work.chunks, work.to_embed, work.stale = [], [], [], []
+
+    def sync(self, catalog: Catalog, source: str, files: list[tuple[str, Path, int, int]],
+             chunker: Callable[[str, str], list[Chunk]], skipped: list[SkippedFile]) -> int:
+        """Bring one source up to date; return the number of files (re)indexed."""
+        from mentor_local.indexing.discover import read_text
+
+        known = catalog.files(source)
+        changed: list[tuple[str, Path, int, int, str, str]] = []
+        current: set[str] = set()
+        for i, (rel, path, size, mtime) in enumerate(files):
+            if i % 200 == 0:
+                self.progress(f"scan {source}", i, len(files))
+            old = known.get(rel)
+            if old and old[1] == size and old[2] == mtime:
+                current.add(rel)
+                continue
+            text, reason = read_text(path)
+            if text is None:
+                skipped.append(SkippedFile(rel, reason or "unreadable"))
+                continue
+            current.add(rel)
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            if old and old[0] == digest:
+                catalog.touch_file(rel, size, mtime)  # touched, not changed: costs a hash, nothing more
+                continue
+            changed.append((rel, path, size, mtime, digest, text))
+        gone = sorted(set(known) - current)
+        if gone:
+            ids = catalog.remove_files(gone, source)
+            if ids:
+                self.store(source).delete(ids)
+                catalog.clear_pending(ids)
+                self.deleted += len(ids)
+        old_ids = catalog.chunk_ids([c[0] for c in changed])
+        work = _Work(source)
+        total = len(changed)
+        for n, (rel, _path, size, mtime, digest, text) in enumerate(changed):
+            try:
+                chunks = chunker(rel, text)
+            except Exception as exc:  # one broken file must not stop the run
+                skipped.append(SkippedFile(rel, f"could not be chunked: {type(exc).__name__}: {exc}"))
+                continue
+            new_ids = {c.chunk_id for c in chunks}
+            before = old_ids.get(rel, set())
+            work.files.append((rel, digest, size, mtime))
+            work.chunks.extend(chunks)
+            work.to_embed.extend(c for c in chunks if c.chunk_id not in before)
+            work.stale.extend(sorted(before - new_ids))
+            if len(work.to_embed) >= BATCH_CHUNKS or len(work.files) >= 500:
+                self.flush(catalog, work)
+            self.progress(f"index {source}", n + 1, total)
+        self.flush(catalog, work)
+        return total
+
+
+def _knowledge_files() -> tuple[list[tuple[str, Path, int, int]], Callable[[str, str], list[Chunk]]]:
+    from mentor_local.indexing.cards import chunk_card
+    from mentor_local.knowledge import parse_card
+    from mentor_local.paths import knowledge_dir
+
+    root = knowledge_dir()
+    files: list[tuple[str, Path, int, int]] = []
+    if root.is_dir():
+        for p in sorted(root.glob("*.md")):
+            if p.name.lower() == "readme.md" or not p.is_file():
+                continue
+            st = p.stat()
+            files.append((f"knowledge/{p.name}", p, st.st_size, st.st_mtime_ns))
+
+    def chunker(rel: str, text: str) -> list[Chunk]:
+        card = parse_card(root / rel.split("/", 1)[1], rel)
+        return chunk_card(card, text)
+
+    return files, chunker
+
+
+def _code_chunker(rel: str, text: str) -> list[Chunk]:
+    from mentor_local.indexing.chunk_python import chunk_python
+    from mentor_local.indexing.chunk_text import chunk_text
+
+    if rel.endswith((".py", ".pyi")):
+        return chunk_python(rel, text)
+    return chunk_text(rel, text)
+
+
+def build_index(repo: str | Path, index_dir: str | Path | None = None, progress: Progress | None = None, *,
+                settings: Settings | None = None, rebuild: bool = False, embedder: Any = None) -> IndexReport:
+    """Index ``repo`` (and the pattern library); only what changed is re-embedded."""
+    from mentor_local.indexing.discover import discover
+
+    t0 = time.perf_counter()
+    root = _check_repo(repo)
+    settings = settings or load_settings(root)
+    idir = resolve_index_dir(root, index_dir, settings)
+    lock = _lock(idir)
+    try:
+        live = None if rebuild else _current_gen(idir)
+        if live is None:
+            n = 1 + max((int(p.name[4:]) for p in idir.glob("gen-*") if p.name[4:].isdigit()), default=0)
+            gen = idir / f"gen-{n}"
+            if gen.exists():
+                shutil.rmtree(gen)
+            gen.mkdir(parents=True)
+        else:
+            gen = live
+        b = _Builder(root, idir, settings, progress, embedder)
+        b.gen = gen
+        catalog = Catalog(gen / "catalog.sqlite")
+        try:
+            b.check_meta(catalog)
+            b.recover(catalog)
+            b.progress("discover", 0, 1)
+            found, skipped = discover(root, settings.max_file_bytes)
+            files = [(f.path, f.abspath, f.size, f.mtime_ns) for f in found]
+            changed = b.sync(catalog, "code", files, _code_chunker, skipped)
+            kfiles, kchunker = _knowledge_files()
+            b.sync(catalog, "knowledge", kfiles, kchunker, skipped)
+            catalog.set_meta({"last_indexed": datetime.now(UTC).isoformat(), "repo": str(root)})
+            counts = catalog.counts()
+        finally:
+            catalog.close()
+        if live is None:
+            _swap_current(idir, gen)
+            for old in idir.glob("gen-*"):
+                if old != gen:
+                    shutil.rmtree(old, ignore_errors=True)
+        b.progress("done", 1, 1)
+        return IndexReport(
+            repo=str(root), files_seen=len(found) + sum(1 for s in skipped if not s.path.endswith("/")),
+            files_indexed=changed, files_skipped=len(skipped), chunks_total=counts["code_chunks"],
+            chunks_embedded=b.embedded, chunks_deleted=b.deleted, seconds=round(time.perf_counter() - t0, 3),
+            skipped=skipped, knowledge_chunks=counts["knowledge_chunks"], index_dir=str(idir),
+        )
+    finally:
+        lock.release()
+
+
+class Index:
+    """A read-only view of an index: hybrid search over code and pattern cards."""
+
+    def __init__(self, repo: Path, index_dir: Path, gen: Path, settings: Settings, embedder: Any = None) -> None:
+        self.repo = repo
+        self.index_dir = index_dir
+        self.settings = settings
+        self._gen = gen
+        self.catalog = Catalog(gen / "catalog.sqlite", readonly=True)
+        self._embedder = embedder
+        self._client: Any = None
+        self._stores: dict[str, Any] = {}
+        self._check()
+
+    def _check(self) -> None:
+        want = {"embedder": EMBEDDER_ID, "dimension": str(EMBEDDER_DIM), "chunker": chunker_version(),
+                "schema": SCHEMA_VERSION}
+        try:
+            have = {k: self.catalog.get_meta(k) for k in want}
+        except Exception as exc:
+            raise IndexCorruptError(f"the index in {self.index_dir} cannot be read: {exc}",
+                                    hint="run 'mentor index PATH --rebuild'") from exc
+        diff = [f"{k} {have[k]!r} (now {want[k]!r})" for k in want if have[k] != want[k]]
+        if diff:
+            raise IndexMismatchError(f"the index in {self.index_dir} was made with a different " + ", ".join(diff),
+                                     hint="run 'mentor index PATH --rebuild' to rebuild it")
+
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from mentor_local.wiring import make_embedder
+
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    def store(self, source: str) -> Any:
+        if source not in self._stores:
+            from mentor_local.wiring import make_vector_client, make_vector_store
+
+            if self._client is None:
+                self._client = make_vector_client(self.settings, self._gen / "chroma")
+            self._stores[source] = make_vector_store(self._client, _collection_name(self.repo, self._gen, source))
+        return self._stores[source]
+
+    def search(self, query: str, k: int = 10, source: str = "all") -> list[Hit]:
+        from mentor_local.retrieval import hybrid_search
+
+        return hybrid_search(self, query, k=k, source=source)
+
+    def status(self) -> dict[str, Any]:
+        """Files, chunks, when it was last indexed, and how many files changed since."""
+        from mentor_local.indexing.discover import discover
+
+        counts = self.catalog.counts()
+        known = self.catalog.files("code")
+        found, _ = discover(self.repo, self.settings.max_file_bytes)
+        stale = sum(1 for f in found if known.get(f.path, ("", -1, -1))[1:] != (f.size, f.mtime_ns))
+        stale += len(set(known) - {f.path for f in found})
+        return {"files": counts["code_files"], "chunks": counts["code_chunks"],
+                "knowledge_chunks": counts["knowledge_chunks"], "last_indexed": self.catalog.get_meta("last_indexed"),
+                "stale_files": stale, "index_dir": str(self.index_dir)}
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_index(repo: str | Path, index_dir: str | Path | None = None, settings: Settings | None = None,
+               embedder: Any = None) -> Index:
+    root = _check_repo(repo)
+    settings = settings or load_settings(root)
+    idir = resolve_index_dir(root, index_dir, settings)
+    gen = _current_gen(idir)
+    if gen is None:
+        raise IndexMissingError(f"{root} has no index yet", hint=f"run 'mentor index {root}' first")
+    return Index(root, idir, gen, settings, embedder)

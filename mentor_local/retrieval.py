@@ -1,0 +1,95 @@
+"""Hybrid search: dense (Chroma) and keyword (FTS5) results fused by reciprocal rank.
+
+Then at most ``per_file_cap`` hits per file (one per card for the pattern
+library), and hits of the same symbol whose line ranges overlap or touch are
+merged into one, so a function split into parts comes back once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from mentor_local.domain import Hit
+
+RRF_K = 60
+CANDIDATES = 60
+MAX_MERGED_LINES = 150
+
+
+def rrf(lists: list[list[str]], weights: list[float] | None = None) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for n, ranked in enumerate(lists):
+        w = 1.0 if weights is None else weights[n]
+        for rank, cid in enumerate(ranked):
+            scores[cid] = scores.get(cid, 0.0) + w / (RRF_K + rank + 1)
+    return scores
+
+
+def _merge(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge hits of one file whose ranges overlap or touch and that share a symbol."""
+    out: list[dict[str, Any]] = []
+    for h in hits:
+        for m in out:
+            touch = h["start_line"] <= m["end_line"] + 1 and h["end_line"] >= m["start_line"] - 1
+            span = max(m["end_line"], h["end_line"]) - min(m["start_line"], h["start_line"]) + 1
+            if touch and m["symbol"] == h["symbol"] and span <= MAX_MERGED_LINES:
+                m["start_line"] = min(m["start_line"], h["start_line"])
+                m["end_line"] = max(m["end_line"], h["end_line"])
+                if h["start_line"] < m["first_text_line"]:
+                    m["text"] = h["text"] + "\n" + m["text"]
+                    m["first_text_line"] = h["start_line"]
+                else:
+                    m["text"] = m["text"] + "\n" + h["text"]
+                break
+        else:
+            out.append(dict(h, first_text_line=h["start_line"]))
+    return out
+
+
+def hybrid_search(index: Any, query: str, k: int = 10, source: str = "all") -> list[Hit]:
+    if source not in ("all", "code", "knowledge"):
+        from mentor_local.errors import UserInputError
+
+        raise UserInputError(f"unknown source {source!r}", hint="use code, knowledge or all")
+    query = " ".join(query.split())
+    if not query or k <= 0:
+        return []
+    sources = ["code", "knowledge"] if source == "all" else [source]
+    t0 = time.perf_counter()
+    vector = index.embedder().embed([query[:2000]])[0]
+    lists: list[list[str]] = []
+    for src in sources:
+        dense = [cid for cid, _ in index.store(src).query(vector, CANDIDATES)]
+        keyword = [cid for cid, _ in index.catalog.keyword_search(query, CANDIDATES, src)]
+        lists.extend([dense, keyword])
+    scores = rrf(lists)
+    ranked = sorted(scores, key=lambda c: -scores[c])[: CANDIDATES * 2]
+    rows = index.catalog.chunk_rows(ranked)
+    per_file: dict[str, list[dict[str, Any]]] = {}
+    order: list[str] = []
+    for cid in ranked:
+        row = rows.get(cid)
+        if row is None:  # a vector whose catalog row is gone (mid-update): skip it
+            continue
+        row = dict(row, score=scores[cid])
+        if row["path"] not in per_file:
+            per_file[row["path"]] = []
+            order.append(row["path"])
+        per_file[row["path"]].append(row)
+    cap = max(1, int(index.settings.per_file_cap))
+    merged: list[dict[str, Any]] = []
+    for path in order:
+        rows_of_file = _merge(per_file[path])
+        limit = 1 if rows_of_file[0]["source"] == "knowledge" else cap
+        merged.extend(rows_of_file[:limit])
+    merged.sort(key=lambda r: -r["score"])
+    elapsed = (time.perf_counter() - t0) * 1000
+    hits: list[Hit] = []
+    for r in merged[:k]:
+        meta = dict(r["meta"])
+        meta["search_ms"] = round(elapsed, 2)
+        hits.append(Hit(path=r["path"], start_line=r["start_line"], end_line=r["end_line"], symbol=r["symbol"],
+                        kind=r["kind"], source=r["source"], score=round(r["score"], 6), qualname=r["qualname"],
+                        text=r["text"], chunk_id=r["id"], metadata=meta))
+    return hits
