@@ -1,0 +1,87 @@
+"""One parsed file as the rules see it, and the raw finding a rule yields."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mentor_local.analysis import syntax as S
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+_TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
+_SCRIPT_FILE = re.compile(r"(^|/)(scripts?|bin|tools|examples?|docs?|notebooks?)/|(^|/)(manage|setup|noxfile|fabfile)\.py$|(^|/)__main__\.py$")
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """What a rule reports before noqa, config, severity defaults and cards are applied."""
+
+    line: int
+    end_line: int
+    topic: str
+    rule: str
+    message: str
+    severity: str | None = None
+    hints: tuple[str, ...] = ()
+    """Words that help pick the best card (e.g. ``subprocess``, ``flask``)."""
+
+
+@dataclass
+class FileContext:
+    path: str  # POSIX, relative to the repo root
+    text: str
+    src: bytes
+    tree: Tree
+    lines: list[str] = field(default_factory=list)
+    _calls: list[tuple[Node, str]] | None = None
+    _imports: str | None = None
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    @property
+    def is_test(self) -> bool:
+        return bool(_TEST_FILE.search(self.path))
+
+    @property
+    def is_script(self) -> bool:
+        return bool(_SCRIPT_FILE.search(self.path))
+
+    def calls(self) -> list[tuple[Node, str]]:
+        """Every call in the file with its dotted callee text."""
+        if self._calls is None:
+            found = S.captures("calls", self.root).get("call", [])
+            self._calls = [(c, S.call_name(c)) for c in found]
+        return self._calls
+
+    def imports(self) -> str:
+        """The text of every import statement, for cheap "does this file use X" checks."""
+        if self._imports is None:
+            nodes = S.captures("imports", self.root).get("import", [])
+            self._imports = "\n".join(S.text(n) for n in nodes)
+        return self._imports
+
+    def imports_module(self, *names: str) -> bool:
+        imp = self.imports()
+        return any(re.search(rf"\b(import|from)\s+{re.escape(n)}\b", imp) for n in names)
+
+    def framework_hints(self) -> tuple[str, ...]:
+        hints = []
+        for name in ("fastapi", "flask", "django", "starlette", "celery", "pandas", "sqlalchemy", "httpx", "requests"):
+            if self.imports_module(name):
+                hints.append(name)
+        return tuple(hints)
+
+    def byte_col(self, row: int, char_col: int) -> int:
+        """Convert a 1-based character column (ruff) on 1-based ``row`` to a 0-based byte column."""
+        if 0 < row <= len(self.lines):
+            return len(self.lines[row - 1][: max(char_col - 1, 0)].encode("utf-8"))
+        return max(char_col - 1, 0)
+
+    def node_at(self, row: int, char_col: int) -> Node | None:
+        point = (row - 1, self.byte_col(row, char_col))
+        return self.root.named_descendant_for_point_range(point, point)

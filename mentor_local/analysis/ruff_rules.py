@@ -1,0 +1,244 @@
+"""Ruff as a rule engine: run the pinned binary with an explicit selection, map its codes onto our topics.
+
+Ruff runs isolated (``--isolated``: the user's own ruff configuration cannot change
+the selection) and without a cache (nothing is written into the reviewed repo).
+Some codes only count under conditions ruff cannot see (``S311`` only when the
+random value is a token or code, ``T201`` not under ``if __name__ == "__main__"``,
+``BLE001`` only when the handler neither logs nor re-raises): those are checked
+against the tree-sitter tree of the file in ``filter_ruff``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mentor_local.analysis import syntax as S
+from mentor_local.analysis.context import FileContext, RawFinding
+from mentor_local.analysis.rules.app import handler_handles, handler_is_broad, looks_secret
+
+# code -> (topic, what the problem is, card hints)
+RUFF_MAP: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "ASYNC210": ("blocking-call-in-async", "a blocking HTTP call inside `async def` stalls the event loop for every request", ("http", "client")),
+    "ASYNC212": ("blocking-call-in-async", "a blocking httpx.Client call inside `async def` stalls the event loop", ("http", "client")),
+    "ASYNC220": ("blocking-call-in-async", "starting a subprocess synchronously inside `async def` blocks the event loop", ("subprocess",)),
+    "ASYNC221": ("blocking-call-in-async", "running a subprocess synchronously inside `async def` blocks the event loop until it exits", ("subprocess",)),
+    "ASYNC222": ("blocking-call-in-async", "waiting on a process synchronously inside `async def` blocks the event loop", ("subprocess",)),
+    "ASYNC230": ("blocking-call-in-async", "`open()` and file reads inside `async def` block the event loop; use `asyncio.to_thread` or anyio", ("to_thread",)),
+    "ASYNC251": ("blocking-call-in-async", "`time.sleep()` inside `async def` freezes the whole event loop; use `await asyncio.sleep()`", ("to_thread",)),
+    "S113": ("missing-timeout", "this HTTP call has no timeout, so a stalled server can hang this worker forever", ("timeout", "http")),
+    "S608": ("sql-injection", "SQL text is built from variables by string formatting, so crafted input can rewrite the query; pass values as bound parameters", ("parameterised",)),
+    "S611": ("sql-injection", "`RawSQL` built from variables lets crafted input rewrite the query", ("parameterised",)),
+    "S105": ("hardcoded-secret", "a credential is written into the source; read it from the environment or a secret store", ("settings",)),
+    "S106": ("hardcoded-secret", "a password is passed as a string literal; read it from the environment or a secret store", ("settings",)),
+    "S107": ("hardcoded-secret", "a password is the default value of a parameter; read it from the environment or a secret store", ("settings",)),
+    "S301": ("unsafe-deserialization", "unpickling data runs arbitrary code if the bytes come from outside; use JSON", ()),
+    "S302": ("unsafe-deserialization", "`marshal` loads of outside data can crash or exploit the interpreter; use JSON", ()),
+    "S307": ("unsafe-deserialization", "`eval()` on data runs whatever code the input contains; use `ast.literal_eval` or a parser", ()),
+    "S102": ("unsafe-deserialization", "`exec()` runs whatever code it is given", ()),
+    "S506": ("unsafe-deserialization", "`yaml.load` with an unsafe Loader can build arbitrary Python objects from the input; use `yaml.safe_load`", ()),
+    "S311": ("insecure-random", "the `random` module is predictable, so this token/code can be guessed; use `secrets`", ()),
+    "S324": ("weak-password-hash", "md5/sha1 are fast, broken digests; never use them for passwords", ("password",)),
+    "S602": ("command-injection", "`shell=True` with an interpolated command lets input run extra shell commands; pass an argument list", ("subprocess",)),
+    "S604": ("command-injection", "`shell=True` with an interpolated command lets input run extra shell commands; pass an argument list", ("subprocess",)),
+    "S605": ("command-injection", "`os.system`/`os.popen` run the command through a shell, so interpolated input can run extra commands; use subprocess with a list", ("subprocess",)),
+    "B006": ("mutable-default-argument", "a mutable default is created once and shared by every call, so state leaks between calls; default to None", ()),
+    "T201": ("print-instead-of-logging", "`print()` in application code bypasses log levels, formatting and shipping; use a module logger", ("logging",)),
+    "T203": ("print-instead-of-logging", "`pprint()` in application code bypasses the logging setup; use a module logger", ("logging",)),
+    "E722": ("swallowed-exception", "a bare `except:` here swallows every error (even KeyboardInterrupt) without logging it", ("exception",)),
+    "BLE001": ("swallowed-exception", "`except Exception` here hides the error: nothing is logged and nothing is re-raised", ("exception",)),
+    "S110": ("swallowed-exception", "`except ...: pass` throws the error away without a trace", ("exception",)),
+    "S112": ("swallowed-exception", "`except ...: continue` skips the item and throws the error away without a trace", ("exception",)),
+    "S201": ("debug-enabled", "`app.run(debug=True)` exposes the Werkzeug debugger (remote code execution) to anyone who triggers an error", ("flask", "config")),
+    "B019": ("unbounded-memory", "`lru_cache`/`cache` on a method keys the cache on `self`, keeping every instance alive for the life of the process", ("cache",)),
+    "RUF006": ("shared-state-race", "the task from `asyncio.create_task` is not kept anywhere, so it can be garbage-collected mid-flight and its errors vanish", ("task", "references")),
+    "SIM115": ("resource-leak", "the file is opened without `with`, so an exception leaks the handle", ("context",)),
+}
+RUFF_SELECT: tuple[str, ...] = tuple(RUFF_MAP)
+_SEVERITY = {"S201": "high", "S602": "high", "S605": "high", "S608": "high", "S301": "high", "S307": "high"}
+
+_TOKENISH = re.compile(
+    r"token|secret|passw|pwd|otp|nonce|salt|csrf|api_?key|apikey|session_?(id|key)|invite|verif|reset|"
+    r"confirm|activation|one_?time|\bpin\b|_pin\b|magic|auth(?!or)|signup_code|access_code|coupon|voucher", re.I
+)
+_CODEISH = re.compile(r"code", re.I)
+_NOT_SECURITY = re.compile(r"status_code|error_code|exit_code|country_code|currency_code|color|colour|jitter|delay|"
+                           r"backoff|sample|shuffle|retry|weight|mock|fake|demo|seed|test", re.I)
+
+
+@dataclass(frozen=True)
+class RuffResult:
+    by_path: dict[str, list[dict[str, Any]]]
+    error: str | None = None
+
+
+def find_ruff() -> list[str] | None:
+    """The ruff executable of this environment (the pinned one), else one on PATH."""
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        return [os.fsdecode(find_ruff_bin())]
+    except (ImportError, FileNotFoundError):
+        pass
+    exe = "ruff.exe" if sys.platform == "win32" else "ruff"
+    candidate = Path(sysconfig.get_path("scripts")) / exe
+    if candidate.is_file():
+        return [str(candidate)]
+    found = shutil.which("ruff")
+    return [found] if found else None
+
+
+def start_ruff(repo: Path, paths: Sequence[str]) -> subprocess.Popen[bytes] | str | None:
+    """Start ruff on ``paths`` (repo-relative); returns the process, an error text, or None when nothing to do."""
+    if not paths:
+        return None
+    cmd = find_ruff()
+    if cmd is None:
+        return "ruff not found (install the pinned ruff==0.17.5); ruff-based rules were skipped"
+    args = [*cmd, "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
+            "--target-version", "py313", "--select", ",".join(RUFF_SELECT), "--", *paths]
+    try:
+        return subprocess.Popen(args, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        return f"could not run ruff: {exc}"
+
+
+def collect_ruff(repo: Path, proc: subprocess.Popen[bytes] | str | None, timeout: float = 120) -> RuffResult:
+    if proc is None:
+        return RuffResult({})
+    if isinstance(proc, str):
+        return RuffResult({}, proc)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return RuffResult({}, "ruff timed out; ruff-based rules were skipped")
+    try:
+        items = json.loads(out.decode("utf-8") or "[]")
+    except json.JSONDecodeError:
+        return RuffResult({}, f"ruff failed: {err.decode('utf-8', 'replace').strip()[:200]}")
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    root = repo.resolve()
+    for item in items:
+        code = item.get("code")
+        if code not in RUFF_MAP:
+            continue
+        try:
+            rel = Path(item["filename"]).resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+        by_path.setdefault(rel, []).append(item)
+    return RuffResult(by_path)
+
+
+def ruff_findings(ctx: FileContext, items: list[dict[str, Any]]) -> Iterator[RawFinding]:
+    seen_handlers: set[int] = set()
+    for item in items:
+        code = item["code"]
+        topic, problem, hints = RUFF_MAP[code]
+        row = int(item["location"]["row"])
+        end_row = int(item.get("end_location", {}).get("row", row))
+        node = ctx.node_at(row, int(item["location"]["column"]))
+        verdict = _keep(ctx, code, node, seen_handlers)
+        if verdict is False:
+            continue
+        subject = verdict if isinstance(verdict, str) else _subject(ctx, row)
+        message = f"{subject}: {problem}" if subject else problem[:1].upper() + problem[1:]
+        yield RawFinding(row, max(row, min(end_row, row + 2)), topic, code, message,
+                         severity=_SEVERITY.get(code), hints=hints + ctx.framework_hints())
+
+
+def _subject(ctx: FileContext, row: int) -> str:
+    if 0 < row <= len(ctx.lines):
+        code = ctx.lines[row - 1].split("#", 1)[0].strip()
+        if code:
+            return f"`{code[:70]}{'…' if len(code) > 70 else ''}`"
+    return ""
+
+
+def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bool | str:
+    """False to drop a ruff diagnostic that our topic does not cover; True (or a subject text) to keep it."""
+    if node is None:
+        return True
+    if code in ("T201", "T203"):
+        return not (S.under_main_guard(node) or ctx.is_script or _in_cli_command(node))
+    if code in ("E722", "BLE001", "S110", "S112"):
+        handler = next((a for a in [node, *S.ancestors(node)] if a.type == "except_clause"), None)
+        if handler is None:
+            return True
+        if handler.id in seen_handlers or not handler_is_broad(handler) or handler_handles(handler):
+            return False
+        seen_handlers.add(handler.id)
+        return f"`{S.text(handler).splitlines()[0].strip()[:60]}`"
+    if code == "S311":
+        return _random_for_secret(node)
+    if code in ("S105", "S106", "S107"):
+        lit = node if node.type in ("string", "concatenated_string") else next(
+            (a for a in S.ancestors(node) if a.type in ("string", "concatenated_string")), None)
+        if lit is None:
+            stmt = S.statement_of(node)
+            strings = [n for n in S.walk(stmt) if n.type == "string"]
+            lit = strings[-1] if strings else None
+        return lit is not None and S.is_string_literal(lit) and looks_secret(S.string_value(lit))
+    if code in ("S602", "S604", "S605"):
+        call = next((a for a in [node, *S.ancestors(node)] if a.type == "call"), None)
+        args = S.positional_args(call) if call is not None else []
+        return not (args and S.is_string_literal(args[0]))
+    if code == "S324":
+        return _about_password(node)
+    if code == "SIM115":
+        from mentor_local.analysis.rules.data import leak_verdict
+
+        call = next((a for a in [node, *S.ancestors(node)] if a.type == "call"), None)
+        return call is None or leak_verdict(call) is not None
+    return True
+
+
+def _in_cli_command(node: Any) -> bool:
+    fn = S.enclosing_function(node)
+    while fn is not None:
+        if any(re.search(r"\.(command|group)\b|^@(click|typer)\b|app\.command", S.decorator_text(d)) for d in S.decorators(fn)):
+            return True
+        if S.function_name(fn) in ("main", "cli", "_main", "run_cli"):
+            return True
+        fn = S.enclosing_function(fn)
+    return False
+
+
+def _random_for_secret(node: Any) -> bool:
+    """S311 counts only when the random value becomes a token, code, password or key."""
+    stmt = S.statement_of(node)
+    fn = S.enclosing_function(node)
+    context_names = []
+    if stmt.type == "expression_statement" and stmt.named_children:
+        first = stmt.named_children[0]
+        if first.type in ("assignment", "augmented_assignment"):
+            context_names.append(S.text(first.child_by_field_name("left")))
+    if stmt.type == "return_statement" and fn is not None:
+        context_names.append(S.function_name(fn))
+    elif fn is not None:
+        context_names.append(S.function_name(fn))
+    text = " ".join(context_names)
+    if _NOT_SECURITY.search(text):
+        return False
+    return bool(_TOKENISH.search(text) or (_CODEISH.search(text) and not _NOT_SECURITY.search(text)))
+
+
+def _about_password(node: Any) -> bool:
+    call = next((a for a in [node, *S.ancestors(node)] if a.type == "call"), None)
+    if call is None:
+        return False
+    names = " ".join(n for a in S.positional_args(call) for n in S.identifiers(a))
+    fn = S.enclosing_function(call)
+    fname = S.function_name(fn) if fn is not None else ""
+    return bool(re.search(r"pass(word|wd)?|pwd|credential", f"{names} {fname}", re.I))

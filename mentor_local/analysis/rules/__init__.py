@@ -1,0 +1,1 @@
+"""Review rules: tree-sitter queries (``*.scm``, package data) and the Python checks that use them."""

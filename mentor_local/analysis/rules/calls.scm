@@ -1,0 +1,2 @@
+; Every call; the Python checks dispatch on the callee's dotted name.
+(call function: (_) arguments: (_)) @call

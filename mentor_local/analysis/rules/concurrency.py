@@ -1,0 +1,394 @@
+"""Async and concurrency checks: blocking calls in ``async def``, sequential awaits, shared-state races,
+unbounded module-level caches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from mentor_local.analysis import syntax as S
+from mentor_local.analysis.context import FileContext, RawFinding
+from mentor_local.analysis.rules.common import (
+    LOCK_WORDS,
+    is_awaited,
+    is_route_handler,
+    is_session_name,
+    receiver,
+    under_lock,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+# --- blocking-call-in-async (what ruff's ASYNC rules do not see) ---------------------------------
+
+_SYNC_DB_METHODS = {"query", "execute", "scalar", "scalars", "commit", "flush", "refresh", "exec", "merge",
+                    "bulk_save_objects", "executemany", "fetchall", "fetchone"}
+_FILE_METHODS = {"read_text", "read_bytes", "write_text", "write_bytes"}
+_BLOCKING_CALLS = re.compile(
+    r"^((pd|pandas)\.read_(csv|excel|sql|sql_query|sql_table|parquet|json|feather|pickle)|"
+    r"(psycopg2|sqlite3|pymysql|MySQLdb)\.connect|smtplib\.SMTP(_SSL)?|shutil\.(copy|copy2|copyfile|copytree|rmtree|move))$"
+)
+_BOTO_METHODS = {"upload_file", "download_file", "upload_fileobj", "download_fileobj", "put_object", "get_object"}
+
+
+def _nearest_scope(node: Node) -> Node | None:
+    for anc in S.ancestors(node):
+        if anc.type in ("function_definition", "lambda"):
+            return anc
+    return None
+
+
+def _param_annotation(fn: Node, name: str) -> str:
+    params = fn.child_by_field_name("parameters")
+    if params is None:
+        return ""
+    for p in params.named_children:
+        if p.type in ("typed_parameter", "typed_default_parameter"):
+            pname = p.child_by_field_name("name") or (p.named_children[0] if p.named_children else None)
+            if pname is not None and S.text(pname) == name:
+                return S.text(p.child_by_field_name("type"))
+    return ""
+
+
+def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
+    seen_db: set[int] = set()
+    for call, callee in ctx.calls():
+        if "(" in callee or is_awaited(call):
+            continue
+        scope = _nearest_scope(call)
+        if not S.is_async_def(scope):
+            continue
+        assert scope is not None
+        method = S.last_name(callee)
+        recv = receiver(callee)
+        if method in _SYNC_DB_METHODS and is_session_name(recv) and not _in_async_with(call):
+            if "Async" in _param_annotation(scope, recv) or scope.id in seen_db:
+                continue
+            seen_db.add(scope.id)
+            yield RawFinding(
+                S.line(call), S.line(call), "blocking-call-in-async", "sync-db-in-async",
+                f"`{callee}(...)` is a synchronous database call inside `async def {S.function_name(scope)}`: "
+                "it blocks the event loop (and every other request) until the database answers",
+                hints=("sqlalchemy", "async", "engine"),
+            )
+        elif method in _FILE_METHODS and "." in callee:
+            yield RawFinding(
+                S.line(call), S.line(call), "blocking-call-in-async", "blocking-file-io-in-async",
+                f"`{callee}()` reads or writes a file synchronously inside `async def {S.function_name(scope)}`, "
+                "blocking the event loop; use `await asyncio.to_thread(...)` or anyio/aiofiles",
+                hints=("to_thread",),
+            )
+        elif _BLOCKING_CALLS.match(callee) or (method in _BOTO_METHODS and "." in callee):
+            yield RawFinding(
+                S.line(call), S.line(call), "blocking-call-in-async", "blocking-io-in-async",
+                f"`{callee}(...)` does blocking I/O inside `async def {S.function_name(scope)}`, "
+                "stalling the event loop; run it with `await asyncio.to_thread(...)`",
+                hints=("to_thread",),
+            )
+
+
+def _in_async_with(node: Node) -> bool:
+    for anc in S.ancestors(node):
+        if anc.type == "with_item":
+            stmt = anc.parent.parent if anc.parent is not None else None
+            return stmt is not None and S.is_async_with(stmt)
+        if anc.type in ("block", "function_definition"):
+            return False
+    return False
+
+
+# --- sequential-awaits ------------------------------------------------------------------------
+
+_ORDERED_RECEIVERS = re.compile(
+    r"(^|_)(db|session|sess|conn|connection|cursor|cur|tx|ws|websocket|socket|sock|stream|writer|reader|queue|q|"
+    r"lock|sem|semaphore|event|cond|channel|chan|pipe|pipeline|response|resp|request|req|file|f|fh|proc|process|"
+    r"producer|consumer|bus|sender|receiver|send_stream|receive_stream|uow)$",
+    re.I,
+)
+_ORDERED_METHODS = re.compile(
+    r"^(sleep|send|send_\w+|sendall|receive|receive_\w+|recv|recv_\w+|write|writelines|read|readline|readexactly|"
+    r"drain|acquire|release|wait|wait_for|join|put|put_nowait|get_nowait|commit|rollback|flush|refresh|close|aclose|"
+    r"json|text|body|ack|nack|emit|gather|wait_closed|shield|to_thread|run_in_executor|run_sync|begin|start|stop|"
+    r"__aenter__|__aexit__|execute|scalar|scalars|delete|add|merge)$"
+)
+
+
+def _loop_vars(loop: Node) -> tuple[Node | None, list[str], list[Node]]:
+    if loop.type == "for_statement":
+        left = loop.child_by_field_name("left")
+        names = [S.text(n) for n in S.walk(left) if n.type == "identifier"] if left is not None else []
+        body = loop.child_by_field_name("body")
+        return loop.child_by_field_name("right"), names, ([body] if body is not None else [])
+    right: Node | None = None
+    names: list[str] = []
+    bodies: list[Node] = []
+    for child in loop.named_children:
+        if child.type == "for_in_clause":
+            right = right or child.child_by_field_name("right")
+            left = child.child_by_field_name("left")
+            if left is not None:
+                names += [S.text(n) for n in S.walk(left) if n.type == "identifier"]
+        elif child.type not in ("if_clause", "comment"):
+            bodies.append(child)
+    return right, names, bodies
+
+
+def sequential_awaits(ctx: FileContext) -> Iterator[RawFinding]:
+    for loop in S.captures("loops", ctx.root).get("loop", []):
+        if loop.type == "while_statement" or (loop.type == "for_statement" and S.is_async_with(loop)):
+            continue
+        if not S.is_async_def(_nearest_scope(loop)):
+            continue
+        iterable, names, bodies = _loop_vars(loop)
+        if iterable is None or not names or S.text(iterable).startswith("range("):
+            continue
+        nodes = [n for b in bodies for n in S.walk(b, skip_nested_functions=True)]
+        if any(n.type in ("break_statement", "return_statement") for n in nodes):
+            continue  # the loop stops early on a result: iterations depend on each other
+        if any(n.type == "with_statement" and LOCK_WORDS.search(S.text(n)[:80]) for n in nodes):
+            continue
+        for n in nodes:
+            if n.type != "await":
+                continue
+            call = n.named_children[0] if n.named_children else None
+            if call is None or call.type != "call":
+                continue
+            callee = S.call_name(call)
+            if "(" in callee or _ORDERED_METHODS.match(S.last_name(callee)):
+                continue
+            if _ORDERED_RECEIVERS.search(receiver(callee)) or is_session_name(receiver(callee)):
+                continue
+            used = {S.text(i) for i in S.walk(call) if i.type == "identifier"}
+            if not used & set(names):
+                continue
+            yield RawFinding(
+                S.line(n), S.line(n), "sequential-awaits", "await-in-loop",
+                f"`await {callee}(...)` runs once per item of `{S.text(iterable)[:40]}`, one after another; "
+                "the calls are independent, so `asyncio.gather` or a `TaskGroup` (with a semaphore) would overlap them",
+                hints=("gather", "taskgroup"),
+            )
+            break
+
+
+# --- module-level state: unbounded-memory and shared-state-race ----------------------------------
+
+_CONTAINER_CALL = re.compile(r"^(dict|list|set|defaultdict|OrderedDict|Counter|collections\.\w+)\(")
+_REGISTRY_NAME = re.compile(r"registry|handlers?$|routes?$|plugins?$|hooks?$|callbacks?$|commands?$|__all__|"
+                            r"choices|mapping|_map$|^[A-Z_]*(MAP|TABLE|CODES|TYPES|FIELDS|NAMES)$|subscribers?_registry",
+                            re.I)
+_GROW_METHODS = {"append", "extend", "add", "update", "setdefault", "insert", "appendleft", "extendleft"}
+_SHRINK_METHODS = {"pop", "popitem", "clear", "remove", "discard", "popleft", "expire", "evict"}
+_BOUNDED_VALUE = re.compile(r"maxlen\s*=|maxsize\s*=|TTLCache|LRUCache|LFUCache|WeakValueDictionary|WeakKeyDictionary|"
+                            r"WeakSet|deque\(")
+
+
+def module_containers(ctx: FileContext) -> dict[str, Node]:
+    """Module-level names bound to a mutable container: name -> the assignment node."""
+    out: dict[str, Node] = {}
+    for _, m in S.matches("containers", ctx.root):
+        name_nodes, value_nodes, assign_nodes = m.get("name", []), m.get("value", []), m.get("assign", [])
+        if not name_nodes or not value_nodes or not assign_nodes:
+            continue
+        assign = assign_nodes[0]
+        if assign.parent is None or assign.parent.parent is None or assign.parent.parent.type != "module":
+            continue
+        value = value_nodes[0]
+        vtext = S.text(value)
+        if value.type == "call" and not _CONTAINER_CALL.match(vtext):
+            continue
+        if _BOUNDED_VALUE.search(vtext):
+            continue
+        out[S.text(name_nodes[0])] = assign
+    return out
+
+
+def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]:
+    """(name, node, kind) for each grow/shrink/rmw/write of the given module names inside functions."""
+    found: list[tuple[str, Node, str]] = []
+    if not names:
+        return found
+    candidates = [c for c, _ in ctx.calls()] + S.captures("mutations", ctx.root).get("mut", [])
+    for n in candidates:
+        t = n.type
+        if t == "call":
+            fn = n.child_by_field_name("function")
+            if fn is None or fn.type != "attribute":
+                continue
+            obj = S.text(fn.child_by_field_name("object"))
+            base = obj.split("[", 1)[0]
+            if base not in names:
+                continue
+            method = S.text(fn.child_by_field_name("attribute"))
+            if method in _GROW_METHODS:
+                found.append((base, n, "grow"))
+            elif method in _SHRINK_METHODS:
+                found.append((base, n, "shrink"))
+        elif t in ("assignment", "augmented_assignment"):
+            left = n.child_by_field_name("left")
+            if left is None:
+                continue
+            if left.type == "subscript":
+                base = S.text(left.child_by_field_name("value")).split("[", 1)[0]
+                if base not in names:
+                    continue
+                right = S.text(n.child_by_field_name("right"))
+                if t == "augmented_assignment" or re.search(rf"\b{re.escape(base)}\b", right):
+                    found.append((base, n, "rmw"))
+                key = left.child_by_field_name("subscript")
+                if key is not None and not S.is_string_literal(key) and key.type not in ("integer", "true", "false"):
+                    found.append((base, n, "grow"))
+            elif left.type == "identifier" and S.text(left) in names and S.enclosing_function(n) is not None:
+                kind = "rmw" if t == "augmented_assignment" else "rebind"
+                found.append((S.text(left), n, kind))
+        elif t == "delete_statement":
+            target = S.text(n).removeprefix("del").strip().split("[", 1)[0]
+            if target in names:
+                found.append((target, n, "shrink"))
+    return found
+
+
+def _shrink_referenced(ctx: FileContext, name: str) -> bool:
+    """``task.add_done_callback(tasks.discard)``: an eviction passed as a callback counts as a bound."""
+    return bool(re.search(rf"\b{re.escape(name)}\.(pop|popitem|clear|remove|discard|popleft)\b", ctx.text))
+
+
+def _len_checked(ctx: FileContext, name: str) -> bool:
+    return bool(re.search(rf"\blen\(\s*{re.escape(name)}\s*\)", ctx.text))
+
+
+def _thread_targets(ctx: FileContext) -> set[str]:
+    targets: set[str] = set()
+    for call, callee in ctx.calls():
+        method = S.last_name(callee)
+        if method in ("submit", "map", "apply_async", "run_in_executor", "to_thread", "start_new_thread", "Thread",
+                      "Timer", "Process"):
+            args = S.positional_args(call)
+            idx = 1 if method == "run_in_executor" else 0
+            if len(args) > idx:
+                targets.add(S.text(args[idx]).rsplit(".", 1)[-1])
+            target = S.keyword_args(call).get("target")
+            if target is not None:
+                targets.add(S.text(target).rsplit(".", 1)[-1])
+    return targets
+
+
+def _is_concurrent(fn: Node, thread_targets: set[str]) -> bool:
+    return S.is_async_def(fn) or is_route_handler(fn) or S.function_name(fn) in thread_targets
+
+
+def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
+    containers = module_containers(ctx)
+    globals_declared: set[str] = set()
+    for g in S.captures("globals", ctx.root).get("global", []):
+        globals_declared.update(S.text(i) for i in g.named_children if i.type == "identifier")
+    names = set(containers) | globals_declared
+    muts = _mutations(ctx, names)
+    threads = _thread_targets(ctx)
+
+    # unbounded-memory: a module-level container that only ever grows, from inside functions
+    by_name: dict[str, list[tuple[Node, str]]] = {}
+    for name, node, kind in muts:
+        by_name.setdefault(name, []).append((node, kind))
+    for name, assign in containers.items():
+        events = by_name.get(name, [])
+        grows = [n for n, k in events if k == "grow" and _grows_at_runtime(n)]
+        if not grows or _REGISTRY_NAME.search(name):
+            continue
+        if any(k in ("shrink", "rebind") for _, k in events) or _len_checked(ctx, name) or _shrink_referenced(ctx, name):
+            continue
+        where = S.enclosing_function(grows[0])
+        fname = S.function_name(where) if where is not None else "?"
+        yield RawFinding(
+            S.line(assign), S.line(assign), "unbounded-memory", "module-cache-growth",
+            f"module-level `{name}` grows in `{fname}()` (line {S.line(grows[0])}) and nothing ever evicts entries, "
+            "so the process's memory grows with traffic until it is killed; bound it (LRU/TTL) or move it to Redis",
+            hints=("cache", "bounded"),
+        )
+
+    # shared-state-race: read-modify-write of module state from concurrent code, outside a lock
+    reported_fns: set[tuple[int, str]] = set()
+    for name, node, kind in muts:
+        if kind != "rmw":
+            continue
+        fn = S.enclosing_function(node)
+        if fn is None or not _is_concurrent(fn, threads) or under_lock(node):
+            continue
+        if name in globals_declared and name not in containers and not _declares_global(fn, name):
+            continue
+        key = (fn.id, name)
+        if key in reported_fns:
+            continue
+        reported_fns.add(key)
+        how = "async handler" if S.is_async_def(fn) else ("request handler (runs in a thread pool)"
+                                                          if is_route_handler(fn) else "function run in worker threads")
+        yield RawFinding(
+            S.line(node), S.line(node), "shared-state-race", "unlocked-shared-update",
+            f"`{S.text(node)[:60]}` updates module-level `{name}` from a {how} without a lock; concurrent "
+            "updates interleave and lose writes (and each worker process keeps its own copy)",
+            hints=("lock",),
+        )
+
+    yield from _check_then_act(ctx, set(containers), globals_declared)
+
+
+def _grows_at_runtime(node: Node) -> bool:
+    """Growth inside a plain function (not a decorator/registration helper run at import time)."""
+    fns = [a for a in S.ancestors(node) if a.type == "function_definition"]
+    if not fns or len(fns) > 1:
+        return False
+    name = S.function_name(fns[0]).lower()
+    return not re.search(r"register|decorat|wrapper|^on_|hook|plugin|setup|configure|^init|^load", name)
+
+
+def _declares_global(fn: Node, name: str) -> bool:
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    for n in S.walk(body, skip_nested_functions=True):
+        if n.type == "global_statement" and name in {S.text(i) for i in n.named_children}:
+            return True
+    return False
+
+
+_CHECK = re.compile(r"^(not\s+)?\(?\s*(?P<a>[\w.]+)\s+(is\s+None|is\s+not\s+None)|"
+                    r"^(?P<key>.+?)\s+not\s+in\s+(?P<b>[\w.]+)$|^not\s+(?P<c>[\w.]+)$|"
+                    r"^(?P<d>[\w.]+)\.get\(.*\)\s+is\s+None$")
+
+
+def _check_then_act(ctx: FileContext, containers: set[str], globals_declared: set[str]) -> Iterator[RawFinding]:
+    for fn in S.captures("functions", ctx.root).get("function", []):
+        if not S.is_async_def(fn):
+            continue
+        body = fn.child_by_field_name("body")
+        if body is None:
+            continue
+        for node in S.walk(body, skip_nested_functions=True):
+            if node.type != "if_statement" or under_lock(node):
+                continue
+            cond = " ".join(S.text(node.child_by_field_name("condition")).split())
+            m = _CHECK.match(cond)
+            if not m:
+                continue
+            state = m.group("a") or m.group("b") or m.group("c") or m.group("d") or ""
+            shared = state in containers or (state in globals_declared and _declares_global(fn, state)) or (
+                state.startswith(("self.", "cls.")) and state.count(".") == 1
+            )
+            if not shared:
+                continue
+            consequence = node.child_by_field_name("consequence")
+            if consequence is None:
+                continue
+            inner = list(S.walk(consequence, skip_nested_functions=True))
+            awaits = [n for n in inner if n.type == "await"]
+            writes = [n for n in inner if n.type == "assignment" and S.text(n.child_by_field_name("left")).split("[", 1)[0]
+                      == state]
+            if not awaits or not writes or awaits[0].start_byte > writes[-1].end_byte:
+                continue
+            yield RawFinding(
+                S.line(node), S.line(writes[-1]), "shared-state-race", "check-then-act",
+                f"`if {cond[:50]}` checks shared `{state}` and only writes it after an `await`: concurrent requests "
+                "all pass the check and race (duplicate work, last write wins); guard it with an `asyncio.Lock`",
+                hints=("lock",),
+            )

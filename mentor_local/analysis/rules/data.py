@@ -1,0 +1,288 @@
+"""Database and data checks: N+1 queries, row-wise pandas, leaked sessions/clients/connections."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from mentor_local.analysis import syntax as S
+from mentor_local.analysis.context import FileContext, RawFinding
+from mentor_local.analysis.rules.common import in_with_item, is_db_query_call
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+# --- n-plus-one-query -------------------------------------------------------------------------
+
+def _loop_parts(loop: Node) -> tuple[list[Node], list[Node], list[str]]:
+    """(iterables, body nodes, loop variable names) of a for loop or comprehension."""
+    if loop.type == "for_statement":
+        right = loop.child_by_field_name("right")
+        left = loop.child_by_field_name("left")
+        body = loop.child_by_field_name("body")
+        names = [S.text(n) for n in S.walk(left) if n.type == "identifier"] if left is not None else []
+        return ([right] if right is not None else []), ([body] if body is not None else []), names
+    iters: list[Node] = []
+    names: list[str] = []
+    bodies: list[Node] = []
+    for child in loop.named_children:
+        if child.type == "for_in_clause":
+            right = child.child_by_field_name("right")
+            left = child.child_by_field_name("left")
+            if right is not None:
+                iters.append(right)
+            if left is not None:
+                names += [S.text(n) for n in S.walk(left) if n.type == "identifier"]
+        elif child.type != "comment":
+            bodies.append(child)
+    return iters, bodies, names
+
+
+def _query_calls(nodes: list[Node]) -> list[Node]:
+    out = []
+    for root in nodes:
+        for n in S.walk(root, skip_nested_functions=True):
+            if n.type == "call" and is_db_query_call(n, S.call_name(n)):
+                out.append(n)
+    return out
+
+
+def _derived_names(fn_body: Node) -> set[str]:
+    """Names bound (directly or through other such names) to the result of a query in this def."""
+    derived: set[str] = set()
+    assigns = [n for n in S.walk(fn_body, skip_nested_functions=True) if n.type == "assignment"]
+    for _ in range(2):
+        for a in assigns:
+            left, right = a.child_by_field_name("left"), a.child_by_field_name("right")
+            if left is None or right is None or left.type != "identifier":
+                continue
+            if _query_calls([right]) or any(S.text(i) in derived for i in S.walk(right) if i.type == "identifier"):
+                derived.add(S.text(left))
+    return derived
+
+
+def n_plus_one(ctx: FileContext) -> Iterator[RawFinding]:
+    reported: set[int] = set()
+    derived_cache: dict[int, set[str]] = {}
+    for loop in S.captures("loops", ctx.root).get("loop", []):
+        if loop.type == "while_statement":
+            continue
+        fn = S.enclosing_function(loop)
+        if fn is None:
+            continue
+        iters, bodies, loop_vars = _loop_parts(loop)
+        if not iters or any(S.text(i).startswith(("range(", "enumerate(range(")) for i in iters):
+            continue
+        inner = [c for c in _query_calls(bodies) if S.line(c) not in reported]
+        if not inner:
+            continue
+        body = fn.child_by_field_name("body")
+        if body is None:
+            continue
+        key = body.id
+        if key not in derived_cache:
+            derived_cache[key] = _derived_names(body)
+        derived = derived_cache[key]
+        from_query = any(
+            _query_calls([i]) or any(S.text(n) in derived for n in S.walk(i) if n.type == "identifier") for i in iters
+        )
+        per_item = [c for c in inner if any(S.text(n) in loop_vars for n in S.walk(c) if n.type == "identifier")]
+        hits = inner if from_query else per_item
+        if not hits:
+            continue
+        first = hits[0]
+        reported.update(S.line(c) for c in hits)
+        what = "the rows of another query" if from_query else f"`{S.text(iters[0])[:40]}`"
+        yield RawFinding(
+            S.line(first), S.line(first), "n-plus-one-query", "query-in-loop",
+            f"`{S.call_name(first)}(...)` runs once per item of a loop over {what}: "
+            "one database round trip per row instead of one query (batch it with IN/join or eager loading)",
+            hints=("batch", "eager", *ctx.framework_hints()),
+        )
+
+
+# --- row-wise-pandas --------------------------------------------------------------------------
+
+_APPEND_IN_LOOP = re.compile(r"^(pd|pandas)\.concat$|\.(append|_append)$")
+
+
+def row_wise_pandas(ctx: FileContext) -> Iterator[RawFinding]:
+    uses_pandas = ctx.imports_module("pandas", "polars", "modin") or "DataFrame" in ctx.text
+    for call, callee in ctx.calls():
+        method = S.last_name(callee)
+        if method in ("iterrows", "itertuples") and not S.positional_args(call):
+            yield RawFinding(
+                S.line(call), S.line(call), "row-wise-pandas", "iterrows",
+                f"`{callee}()` walks the DataFrame one Python row at a time; a vectorised column operation "
+                "or groupby does the same work in C, often 100x faster",
+                hints=("vectorise", "groupby"),
+            )
+        elif method == "apply" and uses_pandas:
+            axis = S.keyword_args(call).get("axis")
+            if axis is not None and S.text(axis).strip("'\"") in ("1", "columns"):
+                yield RawFinding(
+                    S.line(call), S.line(call), "row-wise-pandas", "apply-axis1",
+                    f"`{callee}(..., axis=1)` calls a Python function for every row; express it as column arithmetic",
+                    hints=("vectorise",),
+                )
+        elif uses_pandas and _APPEND_IN_LOOP.search(callee) and _inside_loop_body(call):
+            stmt = call.parent
+            if stmt is None or stmt.type != "assignment":
+                continue
+            target = S.text(stmt.child_by_field_name("left"))
+            if callee.endswith(("append", "_append")):
+                grows_itself = callee.rsplit(".", 1)[0] == target
+            else:
+                first = S.positional_args(call)[:1]
+                grows_itself = bool(first) and first[0].type == "list" and any(
+                    S.text(e) == target for e in first[0].named_children
+                )
+            if grows_itself:
+                yield RawFinding(
+                    S.line(call), S.line(call), "row-wise-pandas", "concat-in-loop",
+                    f"`{target}` is rebuilt with `{callee}` on every loop iteration, copying all earlier rows each "
+                    "time (quadratic); collect the pieces in a list and concatenate once",
+                    hints=("build", "frames", "once"),
+                )
+    for loop in S.captures("loops", ctx.root).get("loop", []):
+        if loop.type != "for_statement" or not uses_pandas:
+            continue
+        right = S.text(loop.child_by_field_name("right"))
+        m = re.fullmatch(r"range\(len\((\w+)\)\)|(\w+)\.index", right)
+        if not m:
+            continue
+        frame = m.group(1) or m.group(2)
+        body = S.text(loop.child_by_field_name("body"))
+        if re.search(rf"\b{re.escape(frame)}\.(iloc|loc|at|iat)\[", body):
+            yield RawFinding(
+                S.line(loop), S.line(loop), "row-wise-pandas", "index-loop",
+                f"the loop indexes `{frame}` row by row with .loc/.iloc; use a vectorised column operation",
+                hints=("vectorise",),
+            )
+
+
+def _inside_loop_body(node: Node) -> bool:
+    for anc in S.ancestors(node):
+        if anc.type in ("for_statement", "while_statement"):
+            return True
+        if anc.type in ("function_definition", "lambda", "module"):
+            return False
+    return False
+
+
+# --- resource-leak ----------------------------------------------------------------------------
+
+_CLIENT = re.compile(
+    r"^(httpx\.(Client|AsyncClient)|requests\.(Session|session)|aiohttp\.ClientSession|"
+    r"(psycopg2|psycopg|sqlite3|pymysql|MySQLdb|asyncpg|aiosqlite|cx_Oracle|oracledb|pyodbc)\.connect|"
+    r"smtplib\.SMTP(_SSL)?|socket\.socket|ftplib\.FTP(_TLS)?|paramiko\.SSHClient|pika\.BlockingConnection|"
+    r"urllib\.request\.urlopen|urlopen)$"
+)
+_SESSION_FACTORY = re.compile(r"^(\w+\.)?(SessionLocal|Session|ScopedSession|AsyncSessionLocal|SessionFactory|"
+                              r"session_factory|session_maker|sessionmaker\(.*\)|async_session|async_session_maker|"
+                              r"async_session_factory|get_session_factory\(\))$")
+_ENGINE_CONNECT = re.compile(r"(^|\.)\w*engine\w*\.(connect|raw_connection)$", re.I)
+_CLOSERS = ("close", "aclose", "dispose", "shutdown", "quit", "terminate", "release")
+
+
+def _creation_kind(ctx: FileContext, callee: str) -> str | None:
+    if _CLIENT.match(callee):
+        return "client"
+    if _ENGINE_CONNECT.search(callee):
+        return "connection"
+    if _SESSION_FACTORY.match(callee):
+        if callee.endswith("Session") and callee != "Session" and not callee.startswith(("orm.", "sqlalchemy.")):
+            return None
+        if callee == "Session" and not ctx.imports_module("sqlalchemy", "sqlmodel"):
+            return None
+        return "session"
+    return None
+
+
+def resource_leak(ctx: FileContext) -> Iterator[RawFinding]:
+    for call, callee in ctx.calls():
+        kind = _creation_kind(ctx, callee)
+        if kind is None:
+            continue
+        verdict = leak_verdict(call)
+        if verdict is None:
+            continue
+        what = {"client": "client/connection", "connection": "connection", "session": "DB session"}[kind]
+        yield RawFinding(
+            S.line(call), S.line(call), "resource-leak", f"unclosed-{kind}",
+            f"`{callee}()` opens a {what} that {verdict}; use `with`/`async with` or close it in `finally`",
+            hints=(("session", "dependency") if kind == "session" else ("client", "lifespan")) + ctx.framework_hints(),
+        )
+
+
+def leak_verdict(call: Node) -> str | None:
+    """Why the resource created by ``call`` can leak, or None when it is managed."""
+    fn = S.enclosing_function(call)
+    if fn is None:
+        return None  # module level: a long-lived, process-wide object
+    if in_with_item(call):
+        return None
+    parent = call.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "await"):
+        parent = parent.parent
+    if parent is None:
+        return None
+    if parent.type in ("return_statement", "yield"):
+        return None
+    if parent.type == "argument_list":
+        outer = parent.parent
+        name = S.last_name(S.call_name(outer)) if outer is not None and outer.type == "call" else ""
+        if name in ("closing", "aclosing", "enter_context", "enter_async_context", "push", "callback") or name[:1].isupper():
+            return None
+        return "is never closed (it is created inline as an argument)"
+    if parent.type == "attribute":
+        return "is never closed (it is used once inline and dropped)"
+    if parent.type != "assignment":
+        return None
+    target = parent.child_by_field_name("left")
+    if target is None or target.type != "identifier":
+        return None  # self.x = ..., d[k] = ...: owned by an object whose lifecycle is elsewhere
+    var = S.text(target)
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return None
+    closed_in_finally = False
+    closed_somewhere = False
+    for n in S.walk(body, skip_nested_functions=True):
+        if n.type == "attribute" and S.text(n.child_by_field_name("object")) == var:
+            attr = S.text(n.child_by_field_name("attribute"))
+            if attr in _CLOSERS:
+                closed_somewhere = True
+                if any(a.type == "finally_clause" for a in S.ancestors(n)):
+                    closed_in_finally = True
+                if n.parent is not None and n.parent.type != "call":
+                    closed_in_finally = True  # passed as a callback, e.g. atexit.register(x.close)
+        elif n.type == "identifier" and S.text(n) == var and n.start_byte > call.end_byte:
+            p = n.parent
+            while p is not None and p.type in ("parenthesized_expression", "await", "expression_list"):
+                p = p.parent
+            if p is None:
+                continue
+            if p.type in ("return_statement", "with_item", "yield"):
+                if p.type == "yield" and not closed_in_finally:
+                    continue
+                return None
+            if in_with_item(n):
+                return None
+            if p.type == "assignment" and S.text(p.child_by_field_name("right")) == var:
+                left = p.child_by_field_name("left")
+                if left is not None and left.type != "identifier":
+                    return None  # handed to an object: self.client = client
+            if p.type == "argument_list":
+                outer = p.parent
+                name = S.last_name(S.call_name(outer)) if outer is not None else ""
+                if name[:1].isupper() or name in ("closing", "aclosing", "enter_context", "enter_async_context",
+                                                  "append", "add", "register", "push", "callback"):
+                    return None
+    if closed_in_finally:
+        return None
+    if closed_somewhere:
+        return "is closed only on the success path (an exception before `.close()` leaks it)"
+    return "is never closed"

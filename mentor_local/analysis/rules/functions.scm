@@ -1,0 +1,2 @@
+; Every def (sync or async); decorators are reached through the parent node.
+(function_definition) @function
