@@ -1,0 +1,90 @@
+"""The app's default wiring to the library: every heavy import happens inside these functions.
+
+Each callable runs in a thread worker, never at import time and never before
+the first paint.  Tests replace them through ``MentorApp``'s constructor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from mentor_local.domain import Finding
+from mentor_local.settings import Settings
+
+Progress = Callable[[str, int, int], None]
+
+
+class MentorLike(Protocol):
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[Any]: ...
+
+
+IndexOpener = Callable[[Path, Path | None, Settings, Any], Any]
+Indexer = Callable[[Path, Path | None, Settings, Progress], Any]
+MentorFactory = Callable[[Any, Settings, Any], MentorLike]
+Reviewer = Callable[[Path], list[Finding]]
+CardLoader = Callable[[], list[Any]]
+
+
+def open_index(repo: Path, index_dir: Path | None, settings: Settings, previous: Any = None) -> Any:
+    """Open the index; after a re-index the previous index's loaded embedder is handed over."""
+    from mentor_local.index import open_index as _open
+
+    embedder = previous.embedder() if previous is not None and hasattr(previous, "embedder") else None
+    return _open(repo, index_dir=index_dir, settings=settings, embedder=embedder)
+
+
+def build_index(repo: Path, index_dir: Path | None, settings: Settings, progress: Progress) -> Any:
+    from mentor_local.index import build_index as _build
+
+    return _build(repo, index_dir=index_dir, progress=progress, settings=settings)
+
+
+def make_mentor(index: Any, settings: Settings, previous: Any = None) -> MentorLike:
+    """A Mentor over ``index``; a previous Mentor's loaded model is reused after a re-index."""
+    from mentor_local.answer.mentor import Mentor
+
+    chat_model = getattr(previous, "chat_model", None) if previous is not None else None
+    mentor: MentorLike = Mentor(index, model_path=settings.model, chat_model=chat_model, settings=settings)
+    return mentor
+
+
+def review(repo: Path) -> list[Finding]:
+    from mentor_local.analysis.review import review as _review
+
+    return list(_review(repo))
+
+
+def load_cards() -> list[Any]:
+    from mentor_local.knowledge import load_cards as _load
+
+    return list(_load())
+
+
+def index_status(index: Any) -> dict[str, Any] | None:
+    """``Index.status()`` when the index offers it; ``None`` otherwise."""
+    status = getattr(index, "status", None)
+    if not callable(status):
+        return None
+    result = status()
+    return dict(result) if isinstance(result, dict) else None
+
+
+def describe_model(mentor: Any, settings: Settings) -> dict[str, Any]:
+    """Model name and device for the status bar, from whatever the Mentor exposes."""
+    info: dict[str, Any] = {}
+    for attr in ("model_info", "model"):
+        value = getattr(mentor, attr, None)
+        value = value() if callable(value) else value
+        if isinstance(value, dict):
+            info.update(value)
+            break
+    path = info.get("path") or settings.model or ""
+    name = Path(str(path)).name if path else (settings.llm_url or "model")
+    if settings.llm_url:
+        name, device = settings.llm_url, "server"
+    else:
+        layers = info.get("gpu_layers", 0)
+        device = "GPU" if isinstance(layers, int) and layers != 0 else "CPU"
+    return {"name": name, "device": device, **{k: v for k, v in info.items() if k not in {"name", "device"}}}

@@ -1,0 +1,91 @@
+"""Messages that carry work results from thread workers to the UI (never touch widgets from a thread)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+
+class TokensArrived(Message):
+    """A batch of answer text, already cleaned of control characters."""
+
+    def __init__(self, turn_id: int, text: str) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.text = text
+
+
+class AnswerFinished(Message):
+    def __init__(self, turn_id: int, question: str, answer: Any) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.question = question
+        self.answer = answer
+
+
+class AnswerFailed(Message):
+    """Generation failed or was cancelled; ``error`` says what happened and how to fix it."""
+
+    def __init__(self, turn_id: int, question: str, error: str, *, cancelled: bool = False) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.question = question
+        self.error = error
+        self.cancelled = cancelled
+
+
+class IndexOpened(Message):
+    def __init__(self, index: Any, status: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.index = index
+        self.status = status
+
+
+class IndexMissing(Message):
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class IndexProblem(Message):
+    """The index could not be opened (locked, corrupt, mismatched); ``error`` carries the fix."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class MentorReady(Message):
+    def __init__(self, mentor: Any, info: dict[str, Any]) -> None:
+        super().__init__()
+        self.mentor = mentor
+        self.info = info
+
+
+class ModelProblem(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class IndexProgress(Message):
+    def __init__(self, stage: str, done: int, total: int) -> None:
+        super().__init__()
+        self.stage = stage
+        self.done = done
+        self.total = total
+
+
+class IndexBuilt(Message):
+    def __init__(self, report: Any, error: str | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
+class FindingsReady(Message):
+    def __init__(self, findings: list[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.findings = findings
+        self.error = error

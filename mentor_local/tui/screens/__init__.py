@@ -1,0 +1,1 @@
+"""Screens of the terminal app: help, code viewer, sessions, small dialogs."""

@@ -1,0 +1,1 @@
+"""Widgets of the terminal app: prompt, chat, sources, findings, status bar."""

@@ -1,0 +1,80 @@
+"""The chat pane: each turn shows the question and the answer streaming in as Markdown."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from mentor_local.tui.safe import clean, linkify
+
+WELCOME = (
+    "Ask about your repo: architecture, a bug, how to add a feature.\n"
+    "Enter sends · ctrl+j newline · Esc cancels · F1 help · ctrl+p commands"
+)
+
+
+class ChatTurn(Vertical):
+    """One question and its answer; the answer is Markdown that links ``path:line`` citations."""
+
+    def __init__(self, turn_id: int, question: str) -> None:
+        super().__init__(classes="turn", id=f"turn-{turn_id}")
+        self.turn_id = turn_id
+        self.question = question
+        self.raw = ""
+        self._stream: MarkdownStream | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.assemble(("You ", "bold $accent"), clean(self.question)), classes="question")
+        yield Markdown(open_links=False, classes="answer")
+        yield Static(Content(""), classes="meta")
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one(".answer", Markdown)
+
+    def set_meta(self, text: str, *, error: bool = False) -> None:
+        meta = self.query_one(".meta", Static)
+        meta.update(Content(text))
+        meta.set_class(error, "error")
+
+    async def write(self, text: str) -> None:
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.markdown)
+        self.raw += text
+        await self._stream.write(text)
+
+    async def stop_stream(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+    async def finish(self, answer_markdown: str) -> None:
+        """Stop streaming and render the final answer once, with citations as links."""
+        await self.stop_stream()
+        self.raw = clean(answer_markdown)
+        await self.markdown.update(linkify(self.raw))
+
+
+class ChatPane(VerticalScroll):
+    """Scrolls with new output (anchored to the bottom) unless the user scrolls up."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(WELCOME), id="welcome")
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    async def add_turn(self, turn_id: int, question: str) -> ChatTurn:
+        turn = ChatTurn(turn_id, question)
+        await self.mount(turn)
+        self.anchor()
+        return turn
+
+    def turns(self) -> list[ChatTurn]:
+        return list(self.query(ChatTurn))
+
+    async def clear_turns(self) -> None:
+        await self.query(ChatTurn).remove()

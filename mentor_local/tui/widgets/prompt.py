@@ -1,0 +1,81 @@
+"""The question box: multi-line, Enter sends, newline keys insert, up/down walk the history."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+# Real terminals send plain Enter for shift+enter unless they speak the kitty keyboard
+# protocol, so ctrl+j (a bare line feed, distinct from Enter's carriage return) and
+# alt+enter are offered too; all three work in tmux, xterm, kitty and VS Code.
+NEWLINE_KEYS = frozenset({"shift+enter", "ctrl+j", "alt+enter"})
+
+
+class PromptInput(TextArea):
+    """A TextArea that posts ``Submitted`` on Enter and keeps a question history."""
+
+    class Submitted(Message):
+        def __init__(self, prompt: PromptInput, text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self.questions: list[str] = []
+        self._history_pos: int | None = None
+        self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            text = self.text.strip()
+            if text:
+                self.post_message(self.Submitted(self, text))
+            return
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            start, end = self.selection
+            self.replace("\n", start, end)
+            return
+        await super()._on_key(event)
+
+    def remember(self, text: str) -> None:
+        """Add a sent question to the history (consecutive repeats are kept once)."""
+        if text and (not self.questions or self.questions[-1] != text):
+            self.questions.append(text)
+        self._history_pos = None
+
+    def restore(self, text: str) -> None:
+        """Put a question back (after a failure) unless the user already typed something new."""
+        if not self.text.strip():
+            self.load_text(text)
+            self.move_cursor(self.document.end)
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if select or self.cursor_location[0] > 0 or not self.questions:
+            super().action_cursor_up(select)
+            return
+        if self._history_pos is None:
+            self._draft = self.text
+            self._history_pos = len(self.questions)
+        if self._history_pos > 0:
+            self._history_pos -= 1
+            self.load_text(self.questions[self._history_pos])
+            self.move_cursor((0, len(self.document[0])))
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        last_row = self.document.line_count - 1
+        if select or self.cursor_location[0] < last_row or self._history_pos is None:
+            super().action_cursor_down(select)
+            return
+        self._history_pos += 1
+        if self._history_pos >= len(self.questions):
+            self._history_pos = None
+            self.load_text(self._draft)
+        else:
+            self.load_text(self.questions[self._history_pos])
+        self.move_cursor(self.document.end)

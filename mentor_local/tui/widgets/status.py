@@ -1,0 +1,67 @@
+"""The status bar: model and device, index state, speed of the last answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import Static
+
+from mentor_local.tui.safe import clean
+
+
+def _when(iso: Any) -> str:
+    text = str(iso or "")
+    # "2026-11-27T05:40:12+00:00" -> "2026-11-27 05:40": the seconds and zone only cost columns.
+    return text[:16].replace("T", " ") if len(text) >= 16 else text or "?"
+
+
+class StatusBar(Static):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Content(""), id=id, markup=False)
+        self.model = "model: loading…"
+        self.index = "index: opening…"
+        self.speed = ""
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def set_model(self, info: dict[str, Any] | None, problem: str | None = None) -> None:
+        if problem:
+            self.model = "model: not loaded"
+        elif info is None:
+            self.model = "model: loading…"
+        else:
+            self.model = f"{clean(str(info.get('name', 'model')))} ({info.get('device', 'CPU')})"
+        self._redraw()
+
+    def set_index(self, status: dict[str, Any] | None, state: str | None = None) -> None:
+        if state is not None:
+            self.index = f"index: {state}"
+        elif status is None:
+            self.index = "index: ready"
+        else:
+            stale = int(status.get("stale_files") or 0)
+            parts = [
+                f"{status.get('files', '?')} files",
+                f"{status.get('chunks', '?')} chunks",
+                _when(status.get("last_indexed")),
+            ]
+            if stale:
+                parts.append(f"{stale} stale")
+            self.index = "index: " + " · ".join(parts)
+        self._redraw()
+
+    def set_speed(self, tokens_per_s: float | None) -> None:
+        self.speed = f"{tokens_per_s:.1f} tok/s" if tokens_per_s else ""
+        self._redraw()
+
+    def _redraw(self) -> None:
+        pieces: list[str | tuple[str, str]] = [(self.model, "bold"), " │ ", self.index]
+        if self.speed:
+            pieces += [" │ ", ("last " + self.speed, "$text-success")]
+        self.update(Content.assemble(*pieces))
+
+    @property
+    def plain(self) -> str:
+        return f"{self.model} │ {self.index}" + (f" │ last {self.speed}" if self.speed else "")

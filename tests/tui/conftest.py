@@ -1,0 +1,90 @@
+"""Fixtures for the TUI tests: a small repo on disk, a fake backend, an app factory and waiting helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mentor_local.settings import Settings
+from mentor_local.tui.app import MentorApp
+from mentor_local.tui.sessions import SessionStore
+from tests.tui.fakes import CARD_FILE, FakeBackend, make_repo
+
+
+@pytest.fixture()
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "n-plus-one.md").write_text(CARD_FILE, encoding="utf-8")
+    monkeypatch.setenv("MENTOR_KNOWLEDGE_DIR", str(knowledge))
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture()
+def backend(repo: Path) -> FakeBackend:
+    return FakeBackend(repo)
+
+
+@pytest.fixture()
+def make_app(repo: Path, backend: FakeBackend, tmp_path: Path) -> Callable[..., MentorApp]:
+    def factory(**overrides: Any) -> MentorApp:
+        kwargs: dict[str, Any] = {
+            "settings": Settings(home=tmp_path / "home"),
+            "sessions": SessionStore(tmp_path / "home" / "sessions.sqlite3"),
+            "home": tmp_path / "home",
+            **backend.app_kwargs(),
+        }
+        kwargs.update(overrides)
+        return MentorApp(repo, **kwargs)
+
+    return factory
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a Pilot scenario (plain sync tests: no asyncio plugin needed)."""
+    asyncio.run(coro)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def ready(pilot: Any) -> None:
+    """Until the fake model is loaded and the review has reported."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.mentor is not None and app.findings, what="mentor and findings")
+    await pilot.pause()
+
+
+async def ask(pilot: Any, question: str, timeout: float = 5.0) -> None:
+    app = pilot.app
+    before = len(app.history)
+    prompt = app.query_one("#prompt")
+    prompt.focus()
+    prompt.load_text(question)  # typing key by key is tested elsewhere; this keeps the tests fast
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: len(app.history) > before, timeout, what="the answer")
+    await pilot.pause()
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows now, as plain text lines (what a user would read)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_for_screen(pilot: Any, kind: type, timeout: float = 5.0) -> Any:
+    """Until a screen of ``kind`` is on top and has drawn something."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, kind), timeout, what=kind.__name__)
+    await wait_for(pilot, lambda: screen_text(app).strip(), timeout, what=f"{kind.__name__} drawn")
+    await pilot.pause()
+    return app.screen
