@@ -88,6 +88,8 @@ class Vocabulary:
     paths: set[str] = field(default_factory=set)
     ranges: list[SourceRange] = field(default_factory=list)
     text: str = ""
+    anchors: set[str] = field(default_factory=set)
+    """Names of the retrieved code and files: a grounded sentence mentions one."""
 
     @classmethod
     def build(cls, texts: Iterable[str], paths: Iterable[str], ranges: Iterable[SourceRange],
@@ -100,11 +102,13 @@ class Vocabulary:
             vocab.dotted.update(_DOTTED.findall(t))
         for name in names:
             parts = name.split(".")
+            vocab.anchors.update({name, parts[-1]} if len(parts[-1]) > 2 else {name})
             # ``pkg.mod.Class.method`` also backs ``Class.method`` and ``mod.Class``.
             for i in range(len(parts)):
                 for j in range(i + 2, len(parts) + 1):
                     vocab.dotted.add(".".join(parts[i:j]))
         for p in paths:
+            vocab.anchors.update({p, p.rsplit("/", 1)[-1]})
             vocab.paths.add(p)
             vocab.paths.add(p.rsplit("/", 1)[-1])
             vocab.words.update(_WORD.findall(p))
@@ -148,6 +152,10 @@ class Vocabulary:
             if c and not c.isdigit() and not self._identifier_ok(c):
                 bad.append(c)
         return bad
+
+    def mentions_source(self, sentence: str) -> bool:
+        """Whether ``sentence`` names a retrieved function, class or file."""
+        return any(re.search(rf"(?<![\w.]){re.escape(a)}(?![\w])", sentence) for a in self.anchors if a)
 
     def sentence_ok(self, sentence: str) -> bool:
         return not self.problems(sentence)

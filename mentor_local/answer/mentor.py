@@ -41,7 +41,8 @@ from mentor_local.domain import SECTION_NAMES, Answer, Finding, Hit, RepoProfile
 from mentor_local.settings import Settings
 
 _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-_SENTENCE_DONE = re.compile(r"[.!?][)\"'`*]*\s")
+_SENTENCE_DONE = re.compile(r"[.!?][)\"'`*]*\s|\n")
+_LIST_MARK = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 NOTE_PREFIX = "_Mentor's note:_ "
 
 
@@ -49,6 +50,14 @@ NOTE_PREFIX = "_Mentor's note:_ "
 class _Turn:
     question: str
     blocks: list[Candidates]
+
+
+def _clean(sentence: str) -> str:
+    """One sentence of model text without list markers or bold markers around it."""
+    s = _LIST_MARK.sub("", sentence.strip())
+    if s.startswith("**") and s.count("**") == 2 and s.endswith("**"):
+        s = s[2:-2]
+    return s.strip()
 
 
 def _estimate_tokens(text: str) -> int:
@@ -329,8 +338,8 @@ class Mentor:
                     return
                 # Whole sentences only: each is checked before anyone sees it.
                 while (m := _SENTENCE_DONE.search(buffer)) is not None:
-                    sentence, buffer = buffer[: m.end()].strip(), buffer[m.end():]
-                    if self._keep(sentence, vocab, body):
+                    sentence, buffer = _clean(buffer[: m.end()]), buffer[m.end():]
+                    if self._keep(sentence, vocab, body, anchored=not chat):
                         yield sentence
         finally:
             close = getattr(pieces, "close", None)
@@ -340,12 +349,13 @@ class Mentor:
             if first is not None and last is not None and n > 1:
                 stats["decode_s"] += last - first
                 stats["decode_tokens"] += n - 1
-        tail = buffer.strip()
-        if tail and tail[-1] in ".!?" and self._keep(tail, vocab, body):
+        tail = _clean(buffer)
+        if tail and tail[-1] in ".!?" and self._keep(tail, vocab, body, anchored=not chat):
             yield tail
 
     @staticmethod
-    def _keep(sentence: str, vocab: Vocabulary, facts: str) -> bool:
+    def _keep(sentence: str, vocab: Vocabulary, facts: str, *, anchored: bool = False) -> bool:
+        """A sentence is shown if it is prose, new, names nothing unbacked and (``anchored``) names the code."""
         words = sentence.split()
         if not 4 <= len(words) <= 60:
             return False
@@ -353,6 +363,8 @@ class Mentor:
             return False  # code, tables or symbol soup, not a sentence
         if sentence.lower() in facts.lower():
             return False  # a copy of the facts adds nothing
+        if anchored and not vocab.mentions_source(sentence):
+            return False  # a base model's generic sentence ("the backend is slow") is noise, not advice
         return len(split_sentences(sentence)) >= 1 and vocab.sentence_ok(sentence)
 
     # -- checking -----------------------------------------------------------------------------

@@ -345,4 +345,4 @@ def chat_messages(packed: Packed, section: str, facts_text: str, budget: Budget,
     return messages
 
 
-SECTION_STOPS: tuple[str, ...] = ("\n\n", "\n#", "###", "\n- ", "\nQ:", "## ")
+SECTION_STOPS: tuple[str, ...] = ("\n\n", "\n#", "###", "\nQ:", "## ")

@@ -40,9 +40,11 @@ def _run(args: argparse.Namespace) -> int:
     from mentor_local.answer.mentor import Mentor
     from mentor_local.index import open_index
 
+    # The model first: a bad --model fails in a second, before the index is opened.
+    mentor = Mentor(None, settings=settings).load()
     index = open_index(repo, index_dir=settings.index_dir, settings=settings)
+    mentor.index = index
     try:
-        mentor = Mentor(index, settings=settings)
         answer: Answer | None = None
         for item in mentor.stream(args.question):
             if isinstance(item, Answer):

@@ -29,8 +29,9 @@ except Exception as exc:
     print(json.dumps({"ok": False, "error": " ".join(str(exc).split())[:300]}))
     sys.exit(0)
 md = m.metadata
+arch = md.get("general.architecture", "")
 print(json.dumps({"ok": True, "chat_template": bool(md.get("tokenizer.chat_template")),
-                  "n_ctx_train": int(m.n_ctx_train()), "architecture": md.get("general.architecture", "")}))
+                  "n_ctx_train": int(md.get(arch + ".context_length", 0) or 0), "architecture": arch}))
 """
 
 
@@ -62,8 +63,11 @@ def probe_gguf(path: Path, *, timeout: float = 120.0, python: str | None = None)
     except subprocess.TimeoutExpired as exc:
         raise ModelError(f"loading {path.name} took longer than {timeout:.0f}s in a test load", hint=hint) from exc
     if proc.returncode != 0:
-        how = f"crashed (signal {-proc.returncode})" if proc.returncode < 0 else f"failed (exit {proc.returncode})"
-        raise ModelError(f"llama.cpp {how} while loading {path.name}; the file is malformed or truncated", hint=hint)
+        if proc.returncode < 0:
+            raise ModelError(f"llama.cpp crashed (signal {-proc.returncode}) while loading {path.name}; "
+                             "the file is malformed or truncated", hint=hint)
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1][:200]
+        raise ModelError(f"could not test-load {path.name} (exit {proc.returncode}: {last})", hint=hint)
     try:
         data = json.loads(proc.stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError) as exc:
