@@ -15,6 +15,13 @@ _TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$
 _SCRIPT_FILE = re.compile(r"(^|/)(scripts?|bin|tools|examples?|docs?|notebooks?)/|(^|/)(manage|setup|noxfile|fabfile)\.py$|(^|/)__main__\.py$")
 
 
+_MIGRATION_FILE = re.compile(r"(^|/)(migrations|alembic)/")
+# One-off schema migrations run once, offline: performance and logging advice does not apply there, and the
+# f-strings they build carry table names, not user input.
+NOT_IN_MIGRATIONS = frozenset({"n-plus-one-query", "row-wise-pandas", "sequential-awaits", "print-instead-of-logging",
+                               "sql-injection", "blocking-call-in-async", "unbounded-memory"})
+
+
 @dataclass(frozen=True)
 class RawFinding:
     """What a rule reports before noqa, config, severity defaults and cards are applied."""
@@ -38,6 +45,7 @@ class FileContext:
     lines: list[str] = field(default_factory=list)
     _calls: list[tuple[Node, str]] | None = None
     _imports: str | None = None
+    _matches: dict[str, list[dict[str, list[Node]]]] | None = None
 
     @property
     def root(self) -> Node:
@@ -48,20 +56,33 @@ class FileContext:
         return bool(_TEST_FILE.search(self.path))
 
     @property
+    def is_migration(self) -> bool:
+        return bool(_MIGRATION_FILE.search(self.path))
+
+    @property
     def is_script(self) -> bool:
         return bool(_SCRIPT_FILE.search(self.path))
+
+    def matches(self, query: str) -> list[dict[str, list[Node]]]:
+        """The matches of ``rules/<query>.scm`` in this file (all queries run in one pass, once)."""
+        if self._matches is None:
+            self._matches = S.run_queries(self.root)
+        return self._matches[query]
+
+    def nodes(self, query: str, capture: str) -> list[Node]:
+        return [n for m in self.matches(query) for n in m.get(capture, [])]
 
     def calls(self) -> list[tuple[Node, str]]:
         """Every call in the file with its dotted callee text."""
         if self._calls is None:
-            found = S.captures("calls", self.root).get("call", [])
+            found = self.nodes("calls", "call")
             self._calls = [(c, S.call_name(c)) for c in found]
         return self._calls
 
     def imports(self) -> str:
         """The text of every import statement, for cheap "does this file use X" checks."""
         if self._imports is None:
-            nodes = S.captures("imports", self.root).get("import", [])
+            nodes = self.nodes("imports", "import")
             self._imports = "\n".join(S.text(n) for n in nodes)
         return self._imports
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mentor_local.analysis.config import ReviewConfig, load_review_config
-from mentor_local.analysis.context import FileContext, RawFinding
+from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding
 from mentor_local.domain import Finding, SkippedFile
 from mentor_local.errors import BadPathError, MentorError
 from mentor_local.knowledge import Card
@@ -200,6 +200,8 @@ def _finish(raw: list[tuple[FileContext, RawFinding]], cfg: ReviewConfig, cards:
         if f.topic not in TOPICS:
             raise MentorError(f"internal: rule {f.rule} produced unknown topic {f.topic!r}")
         if cfg.disabled(f.topic, f.rule) or _silenced(ctx, f):
+            continue
+        if ctx.is_migration and f.topic in NOT_IN_MIGRATIONS:
             continue
         key = (ctx.path, f.line, f.topic)
         if key in picked:

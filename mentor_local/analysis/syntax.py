@@ -32,13 +32,49 @@ def parser() -> Parser:
     return Parser(language())
 
 
+QUERY_FILES = ("calls", "imports", "functions", "loops", "handlers", "containers", "assignments", "globals",
+               "mutations", "awaits", "conditions")
+
+
+def _query_source(name: str) -> str:
+    return resources.files("mentor_local.analysis.rules").joinpath(f"{name}.scm").read_text(encoding="utf-8")
+
+
 @functools.cache
 def query(name: str) -> Query:
-    """The compiled query ``rules/<name>.scm``."""
+    """The compiled query ``rules/<name>.scm`` on its own."""
     from tree_sitter import Query
 
-    src = resources.files("mentor_local.analysis.rules").joinpath(f"{name}.scm").read_text(encoding="utf-8")
-    return Query(language(), src)
+    return Query(language(), _query_source(name))
+
+
+@functools.cache
+def combined_query() -> tuple[Query, tuple[tuple[str, int, int], ...]]:
+    """All rule queries as one, so each file's tree is traversed once: (query, (name, first, end) pattern ranges)."""
+    from tree_sitter import Query
+
+    ranges = []
+    start = 0
+    for name in QUERY_FILES:
+        count = query(name).pattern_count
+        ranges.append((name, start, start + count))
+        start += count
+    return Query(language(), "\n".join(_query_source(n) for n in QUERY_FILES)), tuple(ranges)
+
+
+def run_queries(node: Node) -> dict[str, list[dict[str, list[Node]]]]:
+    """Run every rule query over ``node`` in one pass: query file name -> its matches."""
+    from tree_sitter import QueryCursor
+
+    q, ranges = combined_query()
+    out: dict[str, list[dict[str, list[Node]]]] = {name: [] for name, _, _ in ranges}
+    owner: dict[int, str] = {}
+    for name, first, end in ranges:
+        for i in range(first, end):
+            owner[i] = name
+    for index, caps in QueryCursor(q).matches(node):
+        out[owner[index]].append(caps)
+    return out
 
 
 def captures(name: str, node: Node) -> dict[str, list[Node]]:

@@ -60,7 +60,7 @@ def looks_secret(value: str) -> bool:
 
 
 def hardcoded_secrets(ctx: FileContext) -> Iterator[RawFinding]:
-    for _, m in S.matches("assignments", ctx.root):
+    for m in ctx.matches("assignments"):
         targets, values = m.get("target", []), m.get("value", [])
         if not targets or not values or values[0].type == "true":
             continue
@@ -131,7 +131,7 @@ _APP_CTORS = {"FastAPI", "Starlette", "Flask", "Quart", "Sanic", "Litestar", "ru
 def debug_enabled(ctx: FileContext) -> Iterator[RawFinding]:
     if _DEV_FILE.search(ctx.path):
         return
-    for _, m in S.matches("assignments", ctx.root):
+    for m in ctx.matches("assignments"):
         targets, values, assigns = m.get("target", []), m.get("value", []), m.get("assign", [])
         if not targets or not values or values[0].type != "true" or not assigns:
             continue
@@ -169,19 +169,20 @@ def _debug_finding(node: Node, what: str, ctx: FileContext) -> RawFinding:
 # --- missing-timeout (what S113 does not see) ----------------------------------------------------
 
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
+_NO_TIMEOUT_CALLS = {"urlopen", "urllib.request.urlopen", "request.urlopen", "socket.create_connection",
+                     "http.client.HTTPConnection", "http.client.HTTPSConnection", "HTTPConnection", "HTTPSConnection"}
 
 
 def missing_timeouts(ctx: FileContext) -> Iterator[RawFinding]:
     sessions = _requests_sessions(ctx)
     for call, callee in ctx.calls():
-        if "(" in callee or S.has_splat(call):
-            continue
-        kw = S.keyword_args(call)
-        if "timeout" in kw:
-            continue
-        nargs = len(S.positional_args(call))
         method = S.last_name(callee)
         recv = callee.rsplit(".", 1)[0] if "." in callee else ""
+        if not (callee in _NO_TIMEOUT_CALLS or (recv in sessions and method in _HTTP_METHODS)):
+            continue
+        if S.has_splat(call) or "timeout" in S.keyword_args(call):
+            continue
+        nargs = len(S.positional_args(call))
         problem = None
         if callee in ("urlopen", "urllib.request.urlopen", "request.urlopen") and nargs < 3:
             problem = f"`{callee}(...)` has no timeout, so a stalled server hangs this worker forever"
@@ -240,6 +241,9 @@ _SAFE_WRAPPERS = re.compile(r"^(len|bool|type|mask\w*|redact\w*|hash\w*|sha\d*|m
                             r"isinstance|is_\w+|id)$")
 
 
+_MAYBE_SENSITIVE = re.compile(r"pass|pwd|secret|token|key|auth|cookie|ssn|cvv|cvc|otp|card|header|session|pin", re.I)
+
+
 def is_sensitive_name(name: str) -> bool:
     parts = name_parts(name)
     if not parts:
@@ -292,7 +296,7 @@ def sensitive_logging(ctx: FileContext) -> Iterator[RawFinding]:
         if "(" in callee or not is_logger_call(callee):
             continue
         args = call.child_by_field_name("arguments")
-        if args is None:
+        if args is None or not _MAYBE_SENSITIVE.search(S.text(args)):
             continue
         refs: list[str] = []
         for arg in args.named_children:
@@ -378,7 +382,7 @@ def unvalidated_input(ctx: FileContext) -> Iterator[RawFinding]:
         )
     if not ctx.imports_module("fastapi"):
         return
-    for fn in S.captures("functions", ctx.root).get("function", []):
+    for fn in ctx.nodes("functions", "function"):
         if not is_route_handler(fn):
             continue
         params = fn.child_by_field_name("parameters")
@@ -415,7 +419,7 @@ _CLIENT_RECEIVER = re.compile(r"(client|session|http|api|requests|stripe|s3|sns|
 def task_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
     if "task" not in ctx.text:
         return
-    for fn in S.captures("functions", ctx.root).get("function", []):
+    for fn in ctx.nodes("functions", "function"):
         decos = S.decorators(fn)
         task_decos = [d for d in decos if _TASK_DECORATOR.match(S.decorator_text(d))]
         if not task_decos:
@@ -501,7 +505,7 @@ def handler_handles(handler: Node) -> bool:
 def suppress_exception(ctx: FileContext) -> Iterator[RawFinding]:
     if "suppress" not in ctx.text:
         return
-    for _, m in S.matches("handlers", ctx.root):
+    for m in ctx.matches("handlers"):
         fns, calls = m.get("fn", []), m.get("call", [])
         if not fns or not calls or S.last_name(S.text(fns[0])) != "suppress":
             continue

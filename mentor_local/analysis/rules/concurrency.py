@@ -54,15 +54,20 @@ def _param_annotation(fn: Node, name: str) -> str:
 
 def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
     seen_db: set[int] = set()
+    if "async" not in ctx.text:
+        return
     for call, callee in ctx.calls():
-        if "(" in callee or is_awaited(call):
+        if "(" in callee:
+            continue
+        method = S.last_name(callee)
+        recv = receiver(callee)
+        if not (method in _SYNC_DB_METHODS or method in _FILE_METHODS or method in _BOTO_METHODS
+                or _BLOCKING_CALLS.match(callee)) or is_awaited(call):
             continue
         scope = _nearest_scope(call)
         if not S.is_async_def(scope):
             continue
         assert scope is not None
-        method = S.last_name(callee)
-        recv = receiver(callee)
         if method in _SYNC_DB_METHODS and is_session_name(recv) and not _in_async_with(call):
             if "Async" in _param_annotation(scope, recv) or scope.id in seen_db:
                 continue
@@ -136,24 +141,29 @@ def _loop_vars(loop: Node) -> tuple[Node | None, list[str], list[Node]]:
 
 
 def sequential_awaits(ctx: FileContext) -> Iterator[RawFinding]:
-    for loop in S.captures("loops", ctx.root).get("loop", []):
+    awaited = [m for m in ctx.matches("awaits") if m.get("await") and m.get("awaited_call")]
+    if not awaited:
+        return
+    for loop in ctx.nodes("loops", "loop"):
         if loop.type == "while_statement" or (loop.type == "for_statement" and S.is_async_with(loop)):
-            continue
-        if not S.is_async_def(_nearest_scope(loop)):
             continue
         iterable, names, bodies = _loop_vars(loop)
         if iterable is None or not names or S.text(iterable).startswith("range("):
+            continue
+        inside = [m for m in awaited if any(b.start_byte <= m["await"][0].start_byte < b.end_byte for b in bodies)]
+        if not inside:
+            continue
+        scope = _nearest_scope(loop)
+        if not S.is_async_def(scope):
             continue
         nodes = [n for b in bodies for n in S.walk(b, skip_nested_functions=True)]
         if any(n.type in ("break_statement", "return_statement") for n in nodes):
             continue  # the loop stops early on a result: iterations depend on each other
         if any(n.type == "with_statement" and LOCK_WORDS.search(S.text(n)[:80]) for n in nodes):
             continue
-        for n in nodes:
-            if n.type != "await":
-                continue
-            call = n.named_children[0] if n.named_children else None
-            if call is None or call.type != "call":
+        for m in inside:
+            n, call = m["await"][0], m["awaited_call"][0]
+            if _nearest_scope(n) != scope:
                 continue
             callee = S.call_name(call)
             if "(" in callee or _ORDERED_METHODS.match(S.last_name(callee)):
@@ -161,7 +171,9 @@ def sequential_awaits(ctx: FileContext) -> Iterator[RawFinding]:
             if _ORDERED_RECEIVERS.search(receiver(callee)) or is_session_name(receiver(callee)):
                 continue
             used = {S.text(i) for i in S.walk(call) if i.type == "identifier"}
-            if not used & set(names):
+            if not used & set(names) or any(is_session_name(u) for u in used):
+                continue  # not per item, or every call shares one DB session/connection (must stay sequential)
+            if _conditional_in_loop(n, loop) or _feeds_itself(n, used):
                 continue
             yield RawFinding(
                 S.line(n), S.line(n), "sequential-awaits", "await-in-loop",
@@ -170,6 +182,26 @@ def sequential_awaits(ctx: FileContext) -> Iterator[RawFinding]:
                 hints=("gather", "taskgroup"),
             )
             break
+
+
+def _conditional_in_loop(node: Node, loop: Node) -> bool:
+    """The await only runs for some items (under an ``if`` inside the loop)."""
+    for anc in S.ancestors(node):
+        if anc == loop:
+            return False
+        if anc.type in ("if_statement", "conditional_expression", "elif_clause", "else_clause"):
+            return True
+    return False
+
+
+def _feeds_itself(await_node: Node, used: set[str]) -> bool:
+    """``state = await step(state)``: each iteration needs the previous result."""
+    parent = await_node.parent
+    if parent is None or parent.type != "assignment":
+        return False
+    left = parent.child_by_field_name("left")
+    targets = {S.text(i) for i in S.walk(left) if i.type == "identifier"} if left is not None else set()
+    return bool(targets & used)
 
 
 # --- module-level state: unbounded-memory and shared-state-race ----------------------------------
@@ -187,7 +219,7 @@ _BOUNDED_VALUE = re.compile(r"maxlen\s*=|maxsize\s*=|TTLCache|LRUCache|LFUCache|
 def module_containers(ctx: FileContext) -> dict[str, Node]:
     """Module-level names bound to a mutable container: name -> the assignment node."""
     out: dict[str, Node] = {}
-    for _, m in S.matches("containers", ctx.root):
+    for m in ctx.matches("containers"):
         name_nodes, value_nodes, assign_nodes = m.get("name", []), m.get("value", []), m.get("assign", [])
         if not name_nodes or not value_nodes or not assign_nodes:
             continue
@@ -209,7 +241,8 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
     found: list[tuple[str, Node, str]] = []
     if not names:
         return found
-    candidates = [c for c, _ in ctx.calls()] + S.captures("mutations", ctx.root).get("mut", [])
+    candidates = [c for c, callee in ctx.calls() if callee.split(".", 1)[0].split("[", 1)[0] in names]
+    candidates += [m for m in ctx.nodes("mutations", "mut") if _mentions(m, names)]
     for n in candidates:
         t = n.type
         if t == "call":
@@ -243,7 +276,7 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
                 kind = "rmw" if t == "augmented_assignment" else "rebind"
                 found.append((S.text(left), n, kind))
         elif t == "delete_statement":
-            target = S.text(n).removeprefix("del").strip().split("[", 1)[0]
+            target = S.text(n)[3:].strip().split("[", 1)[0]
             if target in names:
                 found.append((target, n, "shrink"))
     return found
@@ -252,6 +285,16 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
 def _shrink_referenced(ctx: FileContext, name: str) -> bool:
     """``task.add_done_callback(tasks.discard)``: an eviction passed as a callback counts as a bound."""
     return bool(re.search(rf"\b{re.escape(name)}\.(pop|popitem|clear|remove|discard|popleft)\b", ctx.text))
+
+
+def _mentions(node: Node, names: set[str]) -> bool:
+    target = node.child_by_field_name("left") if node.type != "delete_statement" else node
+    if target is None:
+        return False
+    head = S.text(target)
+    if node.type == "delete_statement":
+        head = head[3:].strip()
+    return re.split(r"[\[.(\s]", head, maxsplit=1)[0] in names
 
 
 def _len_checked(ctx: FileContext, name: str) -> bool:
@@ -281,7 +324,7 @@ def _is_concurrent(fn: Node, thread_targets: set[str]) -> bool:
 def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
     containers = module_containers(ctx)
     globals_declared: set[str] = set()
-    for g in S.captures("globals", ctx.root).get("global", []):
+    for g in ctx.nodes("globals", "global"):
         globals_declared.update(S.text(i) for i in g.named_children if i.type == "identifier")
     names = set(containers) | globals_declared
     muts = _mutations(ctx, names)
@@ -358,37 +401,33 @@ _CHECK = re.compile(r"^(not\s+)?\(?\s*(?P<a>[\w.]+)\s+(is\s+None|is\s+not\s+None
 
 
 def _check_then_act(ctx: FileContext, containers: set[str], globals_declared: set[str]) -> Iterator[RawFinding]:
-    for fn in S.captures("functions", ctx.root).get("function", []):
-        if not S.is_async_def(fn):
+    for match in ctx.matches("conditions"):
+        if not match.get("if") or not match.get("condition"):
             continue
-        body = fn.child_by_field_name("body")
-        if body is None:
+        node = match["if"][0]
+        cond = " ".join(S.text(match["condition"][0]).split())
+        m = _CHECK.match(cond)
+        if not m:
             continue
-        for node in S.walk(body, skip_nested_functions=True):
-            if node.type != "if_statement" or under_lock(node):
-                continue
-            cond = " ".join(S.text(node.child_by_field_name("condition")).split())
-            m = _CHECK.match(cond)
-            if not m:
-                continue
-            state = m.group("a") or m.group("b") or m.group("c") or m.group("d") or ""
-            shared = state in containers or (state in globals_declared and _declares_global(fn, state)) or (
-                state.startswith(("self.", "cls.")) and state.count(".") == 1
-            )
-            if not shared:
-                continue
-            consequence = node.child_by_field_name("consequence")
-            if consequence is None:
-                continue
-            inner = list(S.walk(consequence, skip_nested_functions=True))
-            awaits = [n for n in inner if n.type == "await"]
-            writes = [n for n in inner if n.type == "assignment" and S.text(n.child_by_field_name("left")).split("[", 1)[0]
-                      == state]
-            if not awaits or not writes or awaits[0].start_byte > writes[-1].end_byte:
-                continue
-            yield RawFinding(
-                S.line(node), S.line(writes[-1]), "shared-state-race", "check-then-act",
-                f"`if {cond[:50]}` checks shared `{state}` and only writes it after an `await`: concurrent requests "
-                "all pass the check and race (duplicate work, last write wins); guard it with an `asyncio.Lock`",
-                hints=("lock",),
-            )
+        fn = S.enclosing_function(node)
+        if fn is None or not S.is_async_def(fn) or under_lock(node):
+            continue
+        state = m.group("a") or m.group("b") or m.group("c") or m.group("d") or ""
+        shared = state in containers or (state in globals_declared and _declares_global(fn, state))
+        if not shared:
+            continue
+        consequence = node.child_by_field_name("consequence")
+        if consequence is None:
+            continue
+        inner = list(S.walk(consequence, skip_nested_functions=True))
+        awaits = [n for n in inner if n.type == "await"]
+        writes = [n for n in inner if n.type == "assignment" and S.text(n.child_by_field_name("left")).split("[", 1)[0]
+                  == state]
+        if not awaits or not writes or awaits[0].start_byte > writes[-1].end_byte:
+            continue
+        yield RawFinding(
+            S.line(node), S.line(writes[-1]), "shared-state-race", "check-then-act",
+            f"`if {cond[:50]}` checks shared `{state}` and only writes it after an `await`: concurrent requests "
+            "all pass the check and race (duplicate work, last write wins); guard it with an `asyncio.Lock`",
+            hints=("lock",),
+        )

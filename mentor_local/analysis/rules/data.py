@@ -40,53 +40,68 @@ def _loop_parts(loop: Node) -> tuple[list[Node], list[Node], list[str]]:
     return iters, bodies, names
 
 
-def _query_calls(nodes: list[Node]) -> list[Node]:
-    out = []
-    for root in nodes:
-        for n in S.walk(root, skip_nested_functions=True):
-            if n.type == "call" and is_db_query_call(n, S.call_name(n)):
-                out.append(n)
-    return out
+def _within(node: Node, roots: list[Node]) -> bool:
+    return any(r.start_byte <= node.start_byte and node.end_byte <= r.end_byte for r in roots)
 
 
-def _derived_names(fn_body: Node) -> set[str]:
+def _derived_names(ctx: FileContext, fn_body: Node, qcalls: list[Node]) -> set[str]:
     """Names bound (directly or through other such names) to the result of a query in this def."""
     derived: set[str] = set()
-    assigns = [n for n in S.walk(fn_body, skip_nested_functions=True) if n.type == "assignment"]
+    assigns = [a for a in ctx.nodes("mutations", "mut") if a.type == "assignment" and _within(a, [fn_body])]
     for _ in range(2):
         for a in assigns:
             left, right = a.child_by_field_name("left"), a.child_by_field_name("right")
             if left is None or right is None or left.type != "identifier":
                 continue
-            if _query_calls([right]) or any(S.text(i) in derived for i in S.walk(right) if i.type == "identifier"):
+            if any(_within(q, [right]) for q in qcalls) or any(
+                S.text(i) in derived for i in S.walk(right) if i.type == "identifier"
+            ):
                 derived.add(S.text(left))
     return derived
 
 
+_WRITE = re.compile(r"^\s*(\w+\.)?(insert|update|delete|upsert)\b|^\s*[\w.]+\.(insert|update|delete)\(|"
+                    r"^\s*(\w+\.)?text\(\s*[rfbu]*[\"']+\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)|"
+                    r"^\s*[rfbu]*[\"']+\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)", re.I)
+_WRITE_METHODS = {"create", "update_or_create", "bulk_create", "delete", "update", "add", "merge", "flush", "commit"}
+
+
+def _is_read(call: Node, callee: str) -> bool:
+    """N+1 is about reads; a write per row is a different lesson (batch writes)."""
+    if S.last_name(callee) in _WRITE_METHODS:
+        return False
+    args = S.positional_args(call)
+    return not (args and _WRITE.match(S.text(args[0])))
+
+
 def n_plus_one(ctx: FileContext) -> Iterator[RawFinding]:
+    qcalls = [c for c, callee in ctx.calls() if is_db_query_call(c, callee) and _is_read(c, callee)]
+    if not qcalls:
+        return
     reported: set[int] = set()
     derived_cache: dict[int, set[str]] = {}
-    for loop in S.captures("loops", ctx.root).get("loop", []):
+    for loop in ctx.nodes("loops", "loop"):
         if loop.type == "while_statement":
-            continue
-        fn = S.enclosing_function(loop)
-        if fn is None:
             continue
         iters, bodies, loop_vars = _loop_parts(loop)
         if not iters or any(S.text(i).startswith(("range(", "enumerate(range(")) for i in iters):
             continue
-        inner = [c for c in _query_calls(bodies) if S.line(c) not in reported]
-        if not inner:
+        candidates = [c for c in qcalls if S.line(c) not in reported and _within(c, bodies)]
+        if not candidates:
             continue
+        fn = S.enclosing_function(loop)
+        if fn is None:
+            continue
+        inner = [c for c in candidates if S.enclosing_function(c) == fn]
         body = fn.child_by_field_name("body")
-        if body is None:
+        if not inner or body is None:
             continue
-        key = body.id
-        if key not in derived_cache:
-            derived_cache[key] = _derived_names(body)
-        derived = derived_cache[key]
+        if body.id not in derived_cache:
+            derived_cache[body.id] = _derived_names(ctx, body, qcalls)
+        derived = derived_cache[body.id]
         from_query = any(
-            _query_calls([i]) or any(S.text(n) in derived for n in S.walk(i) if n.type == "identifier") for i in iters
+            any(_within(q, [i]) for q in qcalls) or any(S.text(n) in derived for n in S.walk(i) if n.type == "identifier")
+            for i in iters
         )
         per_item = [c for c in inner if any(S.text(n) in loop_vars for n in S.walk(c) if n.type == "identifier")]
         hits = inner if from_query else per_item
@@ -146,8 +161,8 @@ def row_wise_pandas(ctx: FileContext) -> Iterator[RawFinding]:
                     "time (quadratic); collect the pieces in a list and concatenate once",
                     hints=("build", "frames", "once"),
                 )
-    for loop in S.captures("loops", ctx.root).get("loop", []):
-        if loop.type != "for_statement" or not uses_pandas:
+    for loop in (ctx.nodes("loops", "loop") if uses_pandas else []):
+        if loop.type != "for_statement":
             continue
         right = S.text(loop.child_by_field_name("right"))
         m = re.fullmatch(r"range\(len\((\w+)\)\)|(\w+)\.index", right)

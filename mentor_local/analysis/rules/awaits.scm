@@ -1,0 +1,2 @@
+; Awaited calls: sequential awaits in loops.
+(await (call) @awaited_call) @await
