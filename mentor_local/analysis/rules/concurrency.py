@@ -364,11 +364,11 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
         if key in reported_fns:
             continue
         reported_fns.add(key)
-        how = "async handler" if S.is_async_def(fn) else ("request handler (runs in a thread pool)"
-                                                          if is_route_handler(fn) else "function run in worker threads")
+        how = "an async handler" if S.is_async_def(fn) else ("a request handler (runs in a thread pool)"
+                                                          if is_route_handler(fn) else "a function run in worker threads")
         yield RawFinding(
             S.line(node), S.line(node), "shared-state-race", "unlocked-shared-update",
-            f"`{S.text(node)[:60]}` updates module-level `{name}` from a {how} without a lock; concurrent "
+            f"`{S.text(node)[:60]}` updates module-level `{name}` from {how} without a lock; concurrent "
             "updates interleave and lose writes (and each worker process keeps its own copy)",
             hints=("lock",),
         )
