@@ -59,6 +59,22 @@ def test_card_front_matter_and_sections(path: Path) -> None:
     assert _python_blocks(card), "the Code section holds at least one ```python block"
 
 
+def _sentences(text: str) -> list[str]:
+    text = re.sub(r"`[^`]*`", "X", text)  # code spans often contain dots
+    text = re.sub(r"\b(e\.g|i\.e|vs|etc)\.", "x", text)
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(`\"])", text.strip()) if s]
+
+
+@pytest.mark.parametrize("path", CARD_FILES, ids=_ids(CARD_FILES))
+def test_card_is_focused(path: Path) -> None:
+    # The answer engine quotes Consider next to findings and Why as the reason: keep both short and whole.
+    card = parse_card(path)
+    assert 1 <= len(_sentences(card.sections["Consider"])) <= 3, "Consider: 1-3 sentences"
+    assert 2 <= len(_sentences(card.sections["Why"])) <= 5, "Why: 2-5 sentences"
+    lines = path.read_text(encoding="utf-8").count("\n")
+    assert 40 <= lines <= 160, f"{lines} lines; a card teaches one pattern (aim for 60-140)"
+
+
 def test_card_ids_are_unique(cards: list[Card]) -> None:
     seen: dict[str, str] = {}
     for card in cards:
@@ -100,7 +116,9 @@ def test_runnable_blocks_run(path: Path, code: str, tmp_path: Path) -> None:
 
 def test_runnable_blocks_exist_in_a_third_of_cards(cards: list[Card]) -> None:
     with_runnable = [c for c in cards if any(_runnable(info) for info, _, _ in c.code_blocks())]
-    assert len(with_runnable) * 3 >= len(cards), f"only {len(with_runnable)} of {len(cards)} cards have a runnable block"
+    assert len(with_runnable) * 3 >= len(cards), (
+        f"only {len(with_runnable)} of {len(cards)} cards have a runnable block"
+    )
 
 
 def test_runnable_blocks_use_only_the_stdlib(cards: list[Card]) -> None:

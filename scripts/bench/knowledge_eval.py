@@ -52,8 +52,16 @@ def evaluate(index: object, questions: list[dict[str, str]], k: int) -> list[dic
         hits = index.search(item["q"], k=k, source="knowledge")  # type: ignore[attr-defined]
         cards = [(str(h.metadata.get("card_id")), _labels(h.metadata, kind + "s")) for h in hits]
         rank = next((i + 1 for i, (_, labels) in enumerate(cards) if want in labels), None)
-        rows.append({"q": item["q"], "kind": kind, "want": want, "rank": rank, "cards": [c for c, _ in cards],
-                     "set": item.get("set", "main")})
+        rows.append(
+            {
+                "q": item["q"],
+                "kind": kind,
+                "want": want,
+                "rank": rank,
+                "cards": [c for c, _ in cards],
+                "set": item.get("set", "main"),
+            }
+        )
     return rows
 
 
@@ -107,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(f"pattern-library retrieval: {len(rows)} questions, top-{args.k} knowledge hits")
-        print(f"  overall  {overall:6.1%}  ({sum(r['rank'] is not None for r in rows)}/{len(rows)})  MRR {summary['mrr']}")
+        print(
+            f"  overall  {overall:6.1%}  ({sum(r['rank'] is not None for r in rows)}/{len(rows)})  MRR {summary['mrr']}"
+        )
         for kind, sel in by_kind.items():
             print(f"  {kind:<7}  {rate(sel):6.1%}  ({sum(r['rank'] is not None for r in sel)}/{len(sel)})")
         for s, sel in by_set.items():
