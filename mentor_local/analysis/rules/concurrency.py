@@ -57,9 +57,9 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
     if "async" not in ctx.text:
         return
     for call, callee in ctx.calls():
-        if "(" in callee:
-            continue
         method = S.last_name(callee)
+        if "(" in callee and method not in _FILE_METHODS:
+            continue
         recv = receiver(callee)
         if not (method in _SYNC_DB_METHODS or method in _FILE_METHODS or method in _BOTO_METHODS
                 or _BLOCKING_CALLS.match(callee)) or is_awaited(call):

@@ -1,0 +1,407 @@
+"""Snippets for each rule: problems it must report and correct look-alikes it must not.
+
+Each case is one module; ``expect`` lists the topics that must be reported in it and ``forbid`` the
+topics that must not be. Written independently of the fixture app, in several styles (FastAPI, Flask,
+Django, aiohttp, Celery, RQ, pandas), to check that the rules generalise.
+"""
+
+from __future__ import annotations
+
+CASES: dict[str, tuple[str, set[str], set[str]]] = {
+    # ---- blocking-call-in-async ----
+    "blocking_requests.py": ("""
+        import requests
+        async def hook(url):
+            return requests.get(url, timeout=5).json()
+        """, {"blocking-call-in-async"}, {"missing-timeout"}),
+    "blocking_sync_session.py": ("""
+        from fastapi import Depends
+        from sqlalchemy.orm import Session
+        async def list_users(db: Session = Depends(get_db)):
+            return db.execute(select(User)).scalars().all()
+        """, {"blocking-call-in-async"}, set()),
+    "blocking_read_text.py": ("""
+        from pathlib import Path
+        async def load_prompt(name):
+            return Path("prompts", name).read_text()
+        """, {"blocking-call-in-async"}, set()),
+    "ok_async_session.py": ("""
+        from sqlalchemy.ext.asyncio import AsyncSession
+        async def list_users(session: AsyncSession):
+            result = await session.execute(select(User))
+            return result.scalars().all()
+        async def read(path):
+            return await asyncio.to_thread(Path(path).read_text)
+        def sync_view(db):
+            return db.query(User).all()
+        """, set(), {"blocking-call-in-async"}),
+    "ok_aiohttp.py": ("""
+        import aiohttp
+        async def fetch(url):
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url) as resp:
+                    return await resp.json()
+        """, set(), {"blocking-call-in-async", "resource-leak", "missing-timeout"}),
+    # ---- missing-timeout ----
+    "timeout_missing.py": ("""
+        import requests
+        def notify(url, payload):
+            requests.post(url, json=payload)
+        """, {"missing-timeout"}, set()),
+    "timeout_ok.py": ("""
+        import requests, httpx
+        def notify(url, payload):
+            requests.post(url, json=payload, timeout=(3.05, 27))
+            httpx.get(url)
+            with httpx.Client(timeout=10) as c:
+                c.get(url)
+        """, set(), {"missing-timeout"}),
+    # ---- swallowed-exception ----
+    "swallow_pass.py": ("""
+        def load(path):
+            try:
+                return open_config(path)
+            except Exception:
+                pass
+        """, {"swallowed-exception"}, set()),
+    "swallow_ok.py": ("""
+        import logging
+        logger = logging.getLogger(__name__)
+        def load(path):
+            try:
+                return open_config(path)
+            except Exception:
+                logger.exception("cannot load %s", path)
+                raise
+        def parse(v):
+            try:
+                return int(v)
+            except ValueError:
+                return None
+        def fetch(url):
+            try:
+                return get(url)
+            except Exception as exc:
+                logger.warning("fetch failed: %s", exc)
+                return None
+        def wrap():
+            try:
+                work()
+            except Exception as exc:
+                raise RuntimeError("work failed") from exc
+        """, set(), {"swallowed-exception"}),
+    # ---- resource-leak ----
+    "leak_session.py": ("""
+        from app.db import SessionLocal
+        def purge():
+            session = SessionLocal()
+            session.execute(text("DELETE FROM tokens WHERE expired"))
+            session.commit()
+        """, {"resource-leak"}, set()),
+    "leak_ok.py": ("""
+        import httpx
+        from app.db import SessionLocal
+        client = httpx.Client(timeout=5)
+        def purge():
+            with SessionLocal() as session:
+                session.execute(text("DELETE FROM tokens WHERE expired"))
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            finally:
+                db.close()
+        class Api:
+            def __init__(self):
+                self.http = httpx.Client(timeout=5)
+        def make_client():
+            return httpx.Client(timeout=5)
+        """, set(), {"resource-leak"}),
+    # ---- unbounded-memory ----
+    "cache_unbounded.py": ("""
+        _results = {}
+        def search(query):
+            if query in _results:
+                return _results[query]
+            value = expensive(query)
+            _results[query] = value
+            return value
+        """, {"unbounded-memory"}, set()),
+    "cache_ok.py": ("""
+        from functools import lru_cache
+        from collections import deque
+        _recent = deque(maxlen=100)
+        _seen = {}
+        def remember(x):
+            _recent.append(x)
+        def track(key, value):
+            if len(_seen) > 1000:
+                _seen.clear()
+            _seen[key] = value
+        @lru_cache(maxsize=128)
+        def parse_plan(name):
+            return name.upper()
+        """, set(), {"unbounded-memory"}),
+    # ---- shared-state-race ----
+    "race_counter.py": ("""
+        from flask import Flask
+        app = Flask(__name__)
+        hits = {"count": 0}
+        @app.route("/hit")
+        def hit():
+            hits["count"] += 1
+            return str(hits["count"])
+        """, {"shared-state-race"}, set()),
+    "race_task.py": ("""
+        import asyncio
+        async def on_message(msg):
+            asyncio.ensure_future(handle(msg))
+        """, {"shared-state-race"}, set()),
+    "race_ok.py": ("""
+        import asyncio, threading
+        _lock = threading.Lock()
+        counts = {}
+        def bump(key):
+            with _lock:
+                counts[key] = counts.get(key, 0) + 1
+        async def main(items):
+            results = await asyncio.gather(*(work(i) for i in items))
+            async with asyncio.TaskGroup() as tg:
+                for i in items:
+                    tg.create_task(work(i))
+            return results
+        """, set(), {"shared-state-race"}),
+    # ---- n-plus-one-query ----
+    "n_plus_one_django.py": ("""
+        from shop.models import Order, Customer
+        def report():
+            rows = []
+            for order in Order.objects.filter(paid=True):
+                customer = Customer.objects.get(id=order.customer_id)
+                rows.append((order.id, customer.name))
+            return rows
+        """, {"n-plus-one-query"}, set()),
+    "n_plus_one_ok.py": ("""
+        from sqlalchemy import select
+        from sqlalchemy.orm import selectinload
+        def report(session):
+            orders = session.scalars(select(Order).options(selectinload(Order.customer))).all()
+            return [(o.id, o.customer.name) for o in orders]
+        def retry(session):
+            for attempt in range(3):
+                session.execute(select(Order))
+        """, set(), {"n-plus-one-query"}),
+    # ---- row-wise-pandas ----
+    "pandas_rows.py": ("""
+        import pandas as pd
+        def totals(df: pd.DataFrame):
+            out = []
+            for row in df.itertuples():
+                out.append(row.price * row.qty)
+            return out
+        def scores(df):
+            return df.apply(lambda r: r.a + r.b, axis="columns")
+        """, {"row-wise-pandas"}, set()),
+    "pandas_ok.py": ("""
+        import pandas as pd
+        def totals(df):
+            df["total"] = df["price"] * df["qty"]
+            names = df["name"].apply(str.title)
+            parts = []
+            for chunk in pd.read_csv("x.csv", chunksize=1000):
+                parts.append(chunk)
+            return pd.concat(parts), names
+        """, set(), {"row-wise-pandas"}),
+    # ---- sequential-awaits ----
+    "seq_awaits.py": ("""
+        async def refresh_all(users, client):
+            for user in users:
+                await refresh_profile(client, user.id)
+        """, {"sequential-awaits"}, set()),
+    "seq_ok.py": ("""
+        import asyncio
+        async def refresh_all(users, client, session):
+            await asyncio.gather(*(refresh_profile(client, u.id) for u in users))
+            for user in users:
+                await session.execute(update(User).where(User.id == user.id))
+            for item in queue_items:
+                await websocket.send_json(item)
+            for attempt in range(5):
+                if await ping():
+                    return True
+                await asyncio.sleep(1)
+        """, set(), {"sequential-awaits"}),
+    # ---- sql-injection ----
+    "sqli.py": ("""
+        def find(cursor, name):
+            cursor.execute("SELECT * FROM users WHERE name = '%s'" % name)
+            cursor.execute(f"DELETE FROM sessions WHERE user = {name}")
+        """, {"sql-injection"}, set()),
+    "sqli_ok.py": ("""
+        def find(cursor, name):
+            cursor.execute("SELECT * FROM users WHERE name = %s", (name,))
+            cursor.execute("SELECT * FROM users WHERE name = :n", {"n": name})
+        """, set(), {"sql-injection"}),
+    # ---- hardcoded-secret ----
+    "secret.py": ("""
+        STRIPE_SECRET_KEY = "sk_live_51HxQ2eKq8mZ0pLw3Vt9sRb"
+        client = Client(api_key="a8f5f167f44f4964e6c998dee827110c")
+        DB_PASSWORD = "Tr0ub4dor&3"
+        """, {"hardcoded-secret"}, set()),
+    "secret_ok.py": ("""
+        import os
+        SECRET_KEY = os.environ["SECRET_KEY"]
+        PASSWORD_RESET_URL = "/auth/password-reset"
+        TOKEN_TYPE = "bearer"
+        API_KEY_HEADER = "X-Api-Key"
+        password_field = "password"
+        """, set(), {"hardcoded-secret"}),
+    # ---- unsafe-deserialization ----
+    "deser.py": ("""
+        import pickle, yaml
+        def load(blob, text):
+            return pickle.loads(blob), yaml.load(text, Loader=yaml.FullLoader)
+        """, {"unsafe-deserialization"}, set()),
+    "deser_ok.py": ("""
+        import json, yaml, ast
+        def load(blob, text):
+            return json.loads(blob), yaml.safe_load(text), ast.literal_eval(text)
+        """, set(), {"unsafe-deserialization"}),
+    # ---- weak-password-hash ----
+    "weak_hash.py": ("""
+        import hashlib
+        def store(user, password):
+            user.password_hash = hashlib.sha1(password.encode()).hexdigest()
+        """, {"weak-password-hash"}, set()),
+    "weak_hash_ok.py": ("""
+        import hashlib
+        def etag(body):
+            return hashlib.md5(body).hexdigest()
+        def cache_key(url):
+            return hashlib.sha256(url.encode()).hexdigest()
+        def store(user, password, salt):
+            user.password_hash = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+        """, set(), {"weak-password-hash"}),
+    # ---- insecure-random ----
+    "rand.py": ("""
+        import random, string
+        def make_invite_code():
+            return "".join(random.choice(string.ascii_uppercase) for _ in range(8))
+        def new_otp():
+            otp = random.randint(100000, 999999)
+            return otp
+        """, {"insecure-random"}, set()),
+    "rand_ok.py": ("""
+        import random, secrets
+        def pick_server(servers):
+            return random.choice(servers)
+        def jitter(base):
+            return base * random.uniform(0.5, 1.5)
+        def new_token():
+            return secrets.token_hex(16)
+        """, set(), {"insecure-random"}),
+    # ---- command-injection ----
+    "cmd.py": ("""
+        import os, subprocess
+        def convert(name):
+            subprocess.call("convert %s out.png" % name, shell=True)
+            os.popen("ls " + name)
+        """, {"command-injection"}, set()),
+    "cmd_ok.py": ("""
+        import subprocess
+        def convert(name):
+            subprocess.run(["convert", name, "out.png"], check=True)
+        """, set(), {"command-injection"}),
+    # ---- task-without-retry ----
+    "task_noretry.py": ("""
+        from celery import shared_task
+        import httpx
+        @shared_task(acks_late=True)
+        def sync_crm(contact_id):
+            httpx.post("https://crm.example.com/contacts", json={"id": contact_id}, timeout=5)
+        """, {"task-without-retry"}, set()),
+    "task_ok.py": ("""
+        from celery import shared_task
+        import httpx
+        @shared_task(autoretry_for=(httpx.HTTPError,), retry_backoff=True, max_retries=5)
+        def sync_crm(contact_id):
+            httpx.post("https://crm.example.com/contacts", json={"id": contact_id}, timeout=5)
+        @shared_task
+        def recount(tenant_id):
+            return Invoice.objects.filter(tenant_id=tenant_id).count()
+        """, set(), {"task-without-retry"}),
+    # ---- mutable-default-argument ----
+    "mutable.py": ("""
+        def add(item, bucket=[]):
+            bucket.append(item)
+            return bucket
+        """, {"mutable-default-argument"}, set()),
+    "mutable_ok.py": ("""
+        def add(item, bucket=None, opts=(), name=""):
+            bucket = bucket or []
+            return bucket
+        """, set(), {"mutable-default-argument"}),
+    # ---- print-instead-of-logging ----
+    "app_print.py": ("""
+        def charge(order):
+            print("charging", order.id)
+        """, {"print-instead-of-logging"}, set()),
+    "print_ok.py": ("""
+        def main():
+            return 0
+        if __name__ == "__main__":
+            print("done")
+        """, set(), {"print-instead-of-logging"}),
+    # ---- unvalidated-input ----
+    "raw_body_flask.py": ("""
+        from flask import Flask, request
+        app = Flask(__name__)
+        @app.post("/orders")
+        def create_order():
+            data = request.json
+            return {"id": save(data["sku"], data["qty"])}
+        """, {"unvalidated-input"}, set()),
+    "body_ok.py": ("""
+        from fastapi import FastAPI, Request
+        from pydantic import BaseModel
+        app = FastAPI()
+        class Order(BaseModel):
+            sku: str
+        @app.post("/orders")
+        async def create(order: Order):
+            return order
+        @app.post("/raw")
+        async def raw(request: Request):
+            payload = await request.json()
+            order = Order.model_validate(payload)
+            return order
+        """, set(), {"unvalidated-input"}),
+    # ---- sensitive-data-logging ----
+    "log_secret.py": ("""
+        import logging
+        log = logging.getLogger(__name__)
+        def login(user, password):
+            log.info(f"login {user.email} pw={password}")
+        def call(api_key):
+            log.debug("calling with key %s", api_key)
+        """, {"sensitive-data-logging"}, set()),
+    "log_ok.py": ("""
+        import logging
+        log = logging.getLogger(__name__)
+        def login(user, password, tokens_used):
+            log.info("password reset requested for user %s", user.id)
+            log.info("used %d tokens", tokens_used)
+            log.info("password length ok: %s", len(password) > 8)
+        """, set(), {"sensitive-data-logging"}),
+    # ---- debug-enabled ----
+    "django_settings.py": ("""
+        DEBUG = True
+        ALLOWED_HOSTS = ["*"]
+        """, {"debug-enabled"}, set()),
+    "debug_ok.py": ("""
+        import os
+        DEBUG = os.environ.get("DEBUG") == "1"
+        def configure(app):
+            app.run(debug=False)
+        """, set(), {"debug-enabled"}),
+}
