@@ -11,7 +11,7 @@ from mentor_local.domain import Finding, RepoProfile
 def review_text(report: ReviewReport, *, limit_per_topic: int = 0) -> str:
     """Findings grouped by severity, then topic; each with ``path:line``, the problem and the card to read."""
     findings = report.findings
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for f in findings:
         counts[f.severity] += 1
     summary = ", ".join(f"{counts[s]} {s}" for s in SEVERITY_ORDER if counts[s])

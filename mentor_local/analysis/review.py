@@ -108,9 +108,9 @@ def review_report(
         notes.append(ruff.error)
     by_path = {c.path: c for c in reviewed}
     for rel, items in ruff.by_path.items():
-        ctx = by_path.get(rel)
-        if ctx is not None:
-            raw.extend((ctx, f) for f in ruff_rules.ruff_findings(ctx, items))
+        found = by_path.get(rel)
+        if found is not None:
+            raw.extend((found, f) for f in ruff_rules.ruff_findings(found, items))
 
     if cards is None:
         cards = _load_cards(notes)

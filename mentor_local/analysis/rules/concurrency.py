@@ -123,9 +123,9 @@ _ORDERED_METHODS = re.compile(
 def _loop_vars(loop: Node) -> tuple[Node | None, list[str], list[Node]]:
     if loop.type == "for_statement":
         left = loop.child_by_field_name("left")
-        names = [S.text(n) for n in S.walk(left) if n.type == "identifier"] if left is not None else []
+        found = [S.text(n) for n in S.walk(left) if n.type == "identifier"] if left is not None else []
         body = loop.child_by_field_name("body")
-        return loop.child_by_field_name("right"), names, ([body] if body is not None else [])
+        return loop.child_by_field_name("right"), found, ([body] if body is not None else [])
     right: Node | None = None
     names: list[str] = []
     bodies: list[Node] = []

@@ -22,8 +22,8 @@ def _loop_parts(loop: Node) -> tuple[list[Node], list[Node], list[str]]:
         right = loop.child_by_field_name("right")
         left = loop.child_by_field_name("left")
         body = loop.child_by_field_name("body")
-        names = [S.text(n) for n in S.walk(left) if n.type == "identifier"] if left is not None else []
-        return ([right] if right is not None else []), ([body] if body is not None else []), names
+        found = [S.text(n) for n in S.walk(left) if n.type == "identifier"] if left is not None else []
+        return ([right] if right is not None else []), ([body] if body is not None else []), found
     iters: list[Node] = []
     names: list[str] = []
     bodies: list[Node] = []
