@@ -46,6 +46,7 @@ class FileContext:
     _calls: list[tuple[Node, str]] | None = None
     _imports: str | None = None
     _matches: dict[str, list[dict[str, list[Node]]]] | None = None
+    _hints: tuple[str, ...] | None = None
 
     @property
     def root(self) -> Node:
@@ -91,11 +92,10 @@ class FileContext:
         return any(re.search(rf"\b(import|from)\s+{re.escape(n)}\b", imp) for n in names)
 
     def framework_hints(self) -> tuple[str, ...]:
-        hints = []
-        for name in ("fastapi", "flask", "django", "starlette", "celery", "pandas", "sqlalchemy", "httpx", "requests"):
-            if self.imports_module(name):
-                hints.append(name)
-        return tuple(hints)
+        if self._hints is None:
+            names = ("fastapi", "flask", "django", "starlette", "celery", "pandas", "sqlalchemy", "httpx", "requests")
+            self._hints = tuple(n for n in names if self.imports_module(n))
+        return self._hints
 
     def byte_col(self, row: int, char_col: int) -> int:
         """Convert a 1-based character column (ruff) on 1-based ``row`` to a 0-based byte column."""

@@ -17,6 +17,7 @@ DB_READ_METHODS = {"query", "execute", "scalar", "scalars", "exec", "fetch", "fe
                    "stream_scalars", "refresh"}
 DJANGO_QUERY_METHODS = {"get", "filter", "exclude", "all", "count", "first", "last", "exists", "values",
                         "values_list", "aggregate", "get_or_create", "update_or_create", "create", "in_bulk"}
+_ANY_QUERY_METHOD = DB_READ_METHODS | DJANGO_QUERY_METHODS | {"query", "filter_by", "one", "one_or_none", "scalar_one"}
 LOGGER_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 ROUTE_DECORATOR = re.compile(r"\.(get|post|put|patch|delete|head|options|route|api_route|websocket)\s*\(")
 LOCK_WORDS = re.compile(r"lock|mutex|semaphore|\bsem\b|_sem\b|condition", re.I)
@@ -47,6 +48,8 @@ def is_db_query_call(call: Node, callee: str) -> bool:
         # a chained call such as ``db.query(X).filter(...).all``: the inner call is judged on its own
         return False
     method = S.last_name(callee)
+    if method not in _ANY_QUERY_METHOD:
+        return False
     recv = receiver(callee)
     if ".objects." in f".{callee}" and method in DJANGO_QUERY_METHODS:
         return True

@@ -3,6 +3,7 @@ unbounded module-level caches."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -141,16 +142,19 @@ def _loop_vars(loop: Node) -> tuple[Node | None, list[str], list[Node]]:
 
 
 def sequential_awaits(ctx: FileContext) -> Iterator[RawFinding]:
-    awaited = [m for m in ctx.matches("awaits") if m.get("await") and m.get("awaited_call")]
+    awaited = sorted((m for m in ctx.matches("awaits") if m.get("await") and m.get("awaited_call")),
+                     key=lambda m: m["await"][0].start_byte)
     if not awaited:
         return
+    starts = [m["await"][0].start_byte for m in awaited]
     for loop in ctx.nodes("loops", "loop"):
         if loop.type == "while_statement" or (loop.type == "for_statement" and S.is_async_with(loop)):
             continue
         iterable, names, bodies = _loop_vars(loop)
         if iterable is None or not names or S.text(iterable).startswith("range("):
             continue
-        inside = [m for m in awaited if any(b.start_byte <= m["await"][0].start_byte < b.end_byte for b in bodies)]
+        inside = [m for b in bodies
+                  for m in awaited[bisect.bisect_left(starts, b.start_byte):bisect.bisect_left(starts, b.end_byte)]]
         if not inside:
             continue
         scope = _nearest_scope(loop)
