@@ -47,6 +47,8 @@ class FileContext:
     _imports: str | None = None
     _matches: dict[str, list[dict[str, list[Node]]]] | None = None
     _hints: tuple[str, ...] | None = None
+    relationships: frozenset[str] = frozenset()
+    """Lazy-loading ORM relationship attribute names defined anywhere in the repo (see ``repo_facts``)."""
 
     @property
     def root(self) -> Node:
@@ -106,3 +108,23 @@ class FileContext:
     def node_at(self, row: int, char_col: int) -> Node | None:
         point = (row - 1, self.byte_col(row, char_col))
         return self.root.named_descendant_for_point_range(point, point)
+
+
+_RELATIONSHIP = re.compile(
+    r"^[ \t]*(\w+)[ \t]*(?::[^=\n]*)?=[ \t]*(?:\w+\.)*(relationship|relation|ForeignKey|OneToOneField|"
+    r"ManyToManyField|ForeignKeyField|ManyToManyField|ReferenceField)\((?P<args>[^\n]*)",
+    re.M,
+)
+_EAGER_DEFAULT = re.compile(r"lazy\s*=\s*['\"](joined|selectin|subquery|immediate|raise|noload|dynamic|write_only)")
+
+
+def relationship_names(texts: list[str]) -> frozenset[str]:
+    """Names of ORM relationships that load lazily (SQLAlchemy ``relationship()``, Django/Peewee foreign keys)."""
+    names: set[str] = set()
+    for text in texts:
+        if "relationship" not in text and "ForeignKey" not in text and "ManyToMany" not in text and "relation(" not in text:
+            continue
+        for m in _RELATIONSHIP.finditer(text):
+            if not _EAGER_DEFAULT.search(m.group("args")):
+                names.add(m.group(1))
+    return frozenset(names)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mentor_local.analysis.config import ReviewConfig, load_review_config
-from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding
+from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding, relationship_names
 from mentor_local.domain import Finding, SkippedFile
 from mentor_local.errors import BadPathError, MentorError
 from mentor_local.knowledge import Card
@@ -94,6 +94,9 @@ def review_report(
     notes: list[str] = []
     contexts, skipped = load_files(repo, max_file_bytes)
     reviewed = [c for c in contexts if not c.is_test and not cfg.excluded(c.path)]
+    relationships = relationship_names([c.text for c in contexts])
+    for c in reviewed:
+        c.relationships = relationships
 
     from mentor_local.analysis import ruff_rules
 

@@ -405,3 +405,26 @@ CASES: dict[str, tuple[str, set[str], set[str]]] = {
             app.run(debug=False)
         """, set(), {"debug-enabled"}),
 }
+
+CASES.update({
+    "lazy_models.py": ("""
+        from sqlalchemy.orm import Mapped, relationship
+        class Order(Base):
+            customer: Mapped["Customer"] = relationship(back_populates="orders")
+            lines: Mapped[list["Line"]] = relationship(lazy="selectin")
+        """, set(), {"n-plus-one-query"}),
+    "lazy_n_plus_one.py": ("""
+        def order_rows(db):
+            orders = db.query(Order).filter(Order.paid.is_(True)).all()
+            return [{"id": o.id, "customer": o.customer.name} for o in orders]
+        """, {"n-plus-one-query"}, set()),
+    "lazy_ok.py": ("""
+        from sqlalchemy.orm import joinedload
+        def order_rows(db):
+            orders = db.query(Order).options(joinedload(Order.customer)).all()
+            return [{"id": o.id, "customer": o.customer.name} for o in orders]
+        def line_rows(db):
+            orders = db.query(Order).all()
+            return [[l.sku for l in o.lines] for o in orders]
+        """, set(), {"n-plus-one-query"}),
+})

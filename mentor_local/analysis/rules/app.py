@@ -59,6 +59,25 @@ def looks_secret(value: str) -> bool:
     return True
 
 
+_NOT_A_VALUE = {"bearer", "basic", "token", "password", "secret", "none", "null", "true", "false", "required",
+                "optional", "string", "str", "hidden", "redacted", "masked", "changed", "unset", "empty", "default",
+                "oauth", "oauth2", "jwt", "hmac", "api_key", "apikey", "x-api-key", "header", "query", "cookie"}
+
+
+def _weak_literal_secret(value: str, name: str) -> bool:
+    """``SECRET_KEY = "changeme"``: a short or plain-word literal still counts when the name says credential."""
+    v = value.strip()
+    if len(v) < 6 or any(c.isspace() for c in v) or v.lower() in _NOT_A_VALUE:
+        return False
+    if v.lower() in name.lower() or v.startswith(("/", "http", "$", "{", "<", "%")):
+        return False
+    if re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+", v):  # an env var name such as "DB_PASSWORD"
+        return False
+    if re.fullmatch(r"[a-z0-9]+([._:][a-z0-9-]+)+", v):  # a config key or field name: "rag.openai.api_key"
+        return False
+    return len(set(v)) > 2
+
+
 def hardcoded_secrets(ctx: FileContext) -> Iterator[RawFinding]:
     for m in ctx.matches("assignments"):
         targets, values = m.get("target", []), m.get("value", [])
@@ -76,7 +95,7 @@ def hardcoded_secrets(ctx: FileContext) -> Iterator[RawFinding]:
         else:
             name = S.text(target).rsplit(".", 1)[-1]
         named = bool(name) and secret_name(name)
-        if (named and looks_secret(literal)) or _KNOWN_PREFIX.match(literal):
+        if (named and (looks_secret(literal) or _weak_literal_secret(literal, name))) or _KNOWN_PREFIX.match(literal):
             yield RawFinding(
                 S.line(value), S.line(value), "hardcoded-secret", "secret-literal",
                 f"`{name or 'a string'}` holds a credential written into the source; anyone with the repo (or a "
@@ -497,8 +516,26 @@ def handler_handles(handler: Node) -> bool:
             if _HANDLES.match(S.last_name(callee)) or is_logger_call(callee) or re.search(r"sentry|logger|logging|log\b",
                                                                                            callee):
                 return True
-        if alias and n.type == "identifier" and S.text(n) == alias:
+        if alias and n.type == "identifier" and S.text(n) == alias and _hands_on(n, body):
             return True
+    return False
+
+
+def _hands_on(ref: Node, stop: Node) -> bool:
+    """The exception object itself is passed on (``errors.append(exc)``, ``fut.set_exception(exc)``,
+    ``return exc``), not just turned into text for a default return value (``return {"error": str(exc)}``)."""
+    cur = ref.parent
+    while cur is not None and cur != stop:
+        if cur.type == "call":
+            name = S.last_name(S.call_name(cur))
+            if name not in ("str", "repr", "format", "join", "type", "getattr", "isinstance", "dict", "JSONResponse",
+                            "jsonify", "Response", "HTTPException"):
+                return True
+        if cur.type in ("return_statement", "assignment") and cur.named_children and cur.named_children[0] == ref:
+            return True
+        if cur.type in ("interpolation", "string", "binary_operator", "dictionary", "pair", "list", "tuple"):
+            pass
+        cur = cur.parent
     return False
 
 

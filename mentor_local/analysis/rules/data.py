@@ -87,14 +87,19 @@ def n_plus_one(ctx: FileContext) -> Iterator[RawFinding]:
         if not iters or any(S.text(i).startswith(("range(", "enumerate(range(")) for i in iters):
             continue
         candidates = [c for c in qcalls if S.line(c) not in reported and _within(c, bodies)]
-        if not candidates:
+        if not candidates and not ctx.relationships:
             continue
         fn = S.enclosing_function(loop)
         if fn is None:
             continue
         inner = [c for c in candidates if S.enclosing_function(c) == fn]
         body = fn.child_by_field_name("body")
-        if not inner or body is None:
+        if body is None:
+            continue
+        if not inner:
+            lazy = _lazy_load(ctx, loop, fn, body, iters, bodies, loop_vars, qcalls, derived_cache)
+            if lazy is not None:
+                yield lazy
             continue
         if body.id not in derived_cache:
             derived_cache[body.id] = _derived_names(ctx, body, qcalls)
@@ -116,6 +121,47 @@ def n_plus_one(ctx: FileContext) -> Iterator[RawFinding]:
             "one database round trip per row instead of one query (batch it with IN/join or eager loading)",
             hints=("batch", "eager", *ctx.framework_hints()),
         )
+
+
+_EAGER = re.compile(r"joinedload|selectinload|subqueryload|contains_eager|immediateload|select_related|"
+                    r"prefetch_related|\.join\(|outerjoin|raiseload|noload")
+
+
+def _lazy_load(ctx: FileContext, loop: Node, fn: Node, body: Node, iters: list[Node], bodies: list[Node],
+               loop_vars: list[str], qcalls: list[Node], derived_cache: dict[int, set[str]]) -> RawFinding | None:
+    """``for o in orders: o.customer.name`` where ``orders`` came from a query without eager loading."""
+    if not loop_vars:
+        return None
+    if body.id not in derived_cache:
+        derived_cache[body.id] = _derived_names(ctx, body, qcalls)
+    derived = derived_cache[body.id]
+    from_query = any(
+        any(_within(q, [i]) for q in qcalls) or any(S.text(n) in derived for n in S.walk(i) if n.type == "identifier")
+        for i in iters
+    )
+    if not from_query:
+        return None
+    before = ctx.src[fn.start_byte:loop.end_byte].decode("utf-8", "replace")
+    if _EAGER.search(before):
+        return None
+    for b in bodies:
+        for n in S.walk(b, skip_nested_functions=True):
+            if n.type != "attribute":
+                continue
+            obj = n.child_by_field_name("object")
+            attr = S.text(n.child_by_field_name("attribute"))
+            if obj is None or obj.type != "identifier" or S.text(obj) not in loop_vars or attr not in ctx.relationships:
+                continue
+            parent = n.parent
+            if parent is not None and parent.type == "assignment" and parent.child_by_field_name("left") == n:
+                continue
+            return RawFinding(
+                S.line(n), S.line(n), "n-plus-one-query", "lazy-load-in-loop",
+                f"`{S.text(n)}` lazy-loads the `{attr}` relationship once per row of a query that did not eager-load "
+                "it: one extra SELECT per row (add selectinload/joinedload, or select_related/prefetch_related)",
+                hints=("eager", "loading", *ctx.framework_hints()),
+            )
+    return None
 
 
 # --- row-wise-pandas --------------------------------------------------------------------------
