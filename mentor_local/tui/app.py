@@ -8,6 +8,7 @@ repo run in thread workers afterwards.  Workers report through messages
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Sequence
@@ -49,7 +50,7 @@ def _error_text(exc: BaseException, what: str) -> str:
 
 
 class MentorApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses (tests, benches) live elsewhere
     TITLE = "mentor"
     COMMANDS = App.COMMANDS | {MentorCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,7 +65,8 @@ class MentorApp(App[None]):
         Binding("f3", "show_tab('findings-tab')", "Findings", show=False),
         Binding("f4", "copy_answer", "Copy answer", show=False),
         Binding("f5", "copy_code", "Copy code", show=False),
-        Binding("f6", "toggle_side", "Side panel", show=False),
+        # priority: the question box (a TextArea) binds f6 to "select line".
+        Binding("f6", "toggle_side", "Side panel", show=False, priority=True),
         Binding("ctrl+f", "filter_findings", "Filter", show=False),
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme"),
@@ -96,8 +98,8 @@ class MentorApp(App[None]):
         self.index_dir = index_dir or settings.index_dir
         self._open_index = index_opener or backend.open_index
         self._build_index = indexer or backend.build_index
-        self._make_mentor = mentor_factory or backend.make_mentor
-        self._review = reviewer or backend.review
+        self._review = backend.SharedReview(reviewer or backend.review)
+        self._make_mentor = mentor_factory or functools.partial(backend.make_mentor, reviewer=self._review)
         self._load_cards = card_loader or backend.load_cards
         self._store = sessions
         self._home = home
@@ -329,6 +331,7 @@ class MentorApp(App[None]):
         done = getattr(report, "files_indexed", "?")
         secs = getattr(report, "seconds", 0.0)
         self.notify(f"Indexed: {done} file(s) updated in {secs:.1f} s.", title="Index", markup=False)
+        self._review.invalidate()
         self._run_review()
 
     # ---------------------------------------------------------------- asking
@@ -481,11 +484,12 @@ class MentorApp(App[None]):
         if self._answering is None:
             return
         self._answering.set_meta("cancelling…")
+        # The worker first, so it reads as cancelled even if the Mentor then ends its stream with a partial Answer.
+        if self._answer_worker is not None:
+            self._answer_worker.cancel()
         cancel = getattr(self.mentor, "cancel", None)
         if callable(cancel):
             cancel()
-        if self._answer_worker is not None:
-            self._answer_worker.cancel()
 
     # ------------------------------------------------------- viewer and links
     def on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
@@ -661,6 +665,7 @@ class MentorApp(App[None]):
 
     def action_rereview(self) -> None:
         self.query_one(FindingsPane).set_findings([], note="Reviewing the repo…")
+        self._review.invalidate()
         self._run_review()
 
     def action_toggle_side(self) -> None:

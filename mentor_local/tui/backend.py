@@ -6,6 +6,7 @@ the first paint.  Tests replace them through ``MentorApp``'s constructor.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,13 +42,40 @@ def build_index(repo: Path, index_dir: Path | None, settings: Settings, progress
     return _build(repo, index_dir=index_dir, progress=progress, settings=settings)
 
 
-def make_mentor(index: Any, settings: Settings, previous: Any = None) -> MentorLike:
-    """A Mentor over ``index``; a previous Mentor's loaded model is reused after a re-index."""
+def make_mentor(index: Any, settings: Settings, previous: Any = None, reviewer: Reviewer | None = None) -> MentorLike:
+    """A Mentor over ``index`` with its model loaded and the embedder warm, so the first question starts at once.
+
+    After a re-index the previous Mentor's loaded model is handed over instead of loading it again.
+    """
     from mentor_local.answer.mentor import Mentor
 
     chat_model = getattr(previous, "chat_model", None) if previous is not None else None
-    mentor: MentorLike = Mentor(index, model_path=settings.model, chat_model=chat_model, settings=settings)
+    options: dict[str, Any] = {"reviewer": reviewer} if reviewer is not None else {}
+    mentor = Mentor(index, model_path=settings.model, chat_model=chat_model, settings=settings, **options)
+    mentor.load()
+    warm = getattr(index, "embedder", None)
+    if callable(warm):
+        warm()
     return mentor
+
+
+class SharedReview:
+    """One review of the repo, shared by the findings pane and the Mentor (each would otherwise run it)."""
+
+    def __init__(self, review: Reviewer) -> None:
+        self._review = review
+        self._lock = threading.Lock()
+        self._result: list[Finding] | None = None
+
+    def __call__(self, repo: Path) -> list[Finding]:
+        with self._lock:
+            if self._result is None:
+                self._result = list(self._review(repo))
+            return list(self._result)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._result = None
 
 
 def review(repo: Path) -> list[Finding]:

@@ -166,6 +166,7 @@ class FakeBackend:
     load_delay: float = 0.0
     review_error: Exception | None = None
     built: list[float] = field(default_factory=list)
+    gate: threading.Event | None = None  # when set, indexing pauses halfway until the test opens the gate
     opened: int = 0
     mentors: list[ScriptedMentor] = field(default_factory=list)
 
@@ -182,7 +183,9 @@ class FakeBackend:
         for stage, total in (("discover", 1), ("embed", 4), ("done", 1)):
             for done in range(total + 1):
                 progress(stage, done, total)
-                time.sleep(0.01)
+                time.sleep(0.06)  # above the app's 50 ms progress throttle, so each step shows
+                if self.gate is not None and stage == "embed" and done == 2:
+                    self.gate.wait(10)
         self.index_exists = True
         self.stale = 0
         self.built.append(time.time())

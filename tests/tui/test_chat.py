@@ -33,7 +33,7 @@ def test_question_streams_an_answer_with_six_sections_and_sources(make_app: Any,
             assert "(cite:app/db.py:9-11)" in turn.markdown.source
             assert [h.path for h in app.query_one(SourcesPane).hits] == [h.path for h in HITS]
             assert "64.5 tok/s" in app.query_one(StatusBar).plain
-            assert "fake-model.gguf (CPU)" in app.query_one(StatusBar).plain
+            assert "fake-model (CPU)" in app.query_one(StatusBar).plain
             assert "3 files · 7 chunks" in app.query_one(StatusBar).plain
             assert app.query_one(PromptInput).text == ""
             # The second question carries the first as history.

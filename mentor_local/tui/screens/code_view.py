@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.style import Style
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
@@ -53,7 +54,7 @@ class CodeViewer(Screen[None]):
             title = Content.assemble(title, "  ", (clean(self.note), "$text-muted"))
         yield Static(title, id="viewer-title")
         with Horizontal(id="viewer-body"):
-            with VerticalScroll(id="viewer-code"):
+            with ScrollableContainer(id="viewer-code"):
                 yield Static(self._syntax(), id="viewer-syntax", expand=True)
             if self.card is not None:
                 with VerticalScroll(id="viewer-card"):
@@ -64,7 +65,7 @@ class CodeViewer(Screen[None]):
         first = max(1, self.start - WINDOW)
         last = min(len(self.lines), self.end + WINDOW)
         dark = self.app.current_theme.dark if self.is_attached else True
-        return Syntax(
+        syntax = Syntax(
             "\n".join(self.lines),
             self.lexer,
             theme="monokai" if dark else "friendly",
@@ -74,11 +75,15 @@ class CodeViewer(Screen[None]):
             word_wrap=False,
             indent_guides=False,
         )
+        # A background on the whole cited range, not just the gutter marker Rich draws.
+        mark = Style(bgcolor="#4a4400" if dark else "#fff0a8")
+        syntax.stylize_range(mark, (self.start, 0), (self.end + 1, 0))
+        return syntax
 
     def on_mount(self) -> None:
         self.query_one("#viewer-syntax", Static).update(self._syntax())
         first = max(1, self.start - WINDOW)
-        code = self.query_one("#viewer-code", VerticalScroll)
+        code = self.query_one("#viewer-code", ScrollableContainer)
         code.focus()
         # Leave three lines of context above the cited range.
         self.call_after_refresh(code.scroll_to, y=max(0, self.start - first - 3), animate=False)

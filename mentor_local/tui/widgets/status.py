@@ -32,7 +32,9 @@ class StatusBar(Static):
         elif info is None:
             self.model = "model: loading…"
         else:
-            self.model = f"{clean(str(info.get('name', 'model')))} ({info.get('device', 'CPU')})"
+            name = clean(str(info.get("name", "model")))
+            name = name[:-5] if name.endswith(".gguf") else name
+            self.model = f"{name} ({info.get('device', 'CPU')})"
         self._redraw()
 
     def set_index(self, status: dict[str, Any] | None, state: str | None = None) -> None:
@@ -57,11 +59,13 @@ class StatusBar(Static):
         self._redraw()
 
     def _redraw(self) -> None:
-        pieces: list[str | tuple[str, str]] = [(self.model, "bold"), " │ ", self.index]
+        # The speed goes before the index state: at 80 columns the end of the line is what gets cut.
+        pieces: list[str | tuple[str, str]] = [(self.model, "bold")]
         if self.speed:
-            pieces += [" │ ", ("last " + self.speed, "$text-success")]
+            pieces += [" │ ", (self.speed, "$text-success")]
+        pieces += [" │ ", self.index]
         self.update(Content.assemble(*pieces))
 
     @property
     def plain(self) -> str:
-        return f"{self.model} │ {self.index}" + (f" │ last {self.speed}" if self.speed else "")
+        return self.model + (f" │ {self.speed}" if self.speed else "") + f" │ {self.index}"
