@@ -68,7 +68,7 @@ def checks() -> tuple[Check, ...]:
         concurrency.blocking_in_async, concurrency.sequential_awaits, concurrency.shared_state,
         app.hardcoded_secrets, app.weak_password_hash, app.debug_enabled, app.missing_timeouts,
         app.shell_commands, app.sensitive_logging, app.unvalidated_input, app.task_without_retry,
-        app.suppress_exception,
+        app.suppress_exception, app.rq_enqueue_without_retry,
     )
 
 

@@ -428,3 +428,31 @@ CASES.update({
             return [[l.sku for l in o.lines] for o in orders]
         """, set(), {"n-plus-one-query"}),
 })
+
+CASES.update({
+    "sync_redis.py": ("""
+        import redis
+        r = redis.Redis()
+        async def rate_limited(key):
+            count = redis_client.incr(key)
+            return count > 100
+        """, {"blocking-call-in-async"}, set()),
+    "async_redis_ok.py": ("""
+        import redis.asyncio as redis
+        async def rate_limited(key):
+            count = await redis_client.incr(key)
+            return count > 100
+        """, set(), {"blocking-call-in-async"}),
+    "rq_jobs.py": ("""
+        import requests
+        from rq import Queue, Retry
+        def send_receipt(order_id):
+            requests.post("https://mail.example.com/send", json={"order": order_id}, timeout=5)
+        def resize(path):
+            return path
+        def checkout(q: Queue, order_id):
+            q.enqueue(send_receipt, order_id)
+            q.enqueue(send_receipt, order_id, retry=Retry(max=3, interval=[10, 30, 60]))
+            q.enqueue(resize, "a.png")
+        """, {"task-without-retry"}, set()),
+})

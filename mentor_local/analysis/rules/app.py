@@ -435,6 +435,55 @@ _NETWORK_CALL = re.compile(
 _CLIENT_RECEIVER = re.compile(r"(client|session|http|api|requests|stripe|s3|sns|sqs|smtp|mailer|slack)$", re.I)
 
 
+def _network_functions(ctx: FileContext) -> dict[str, str]:
+    """Functions defined in this file that call the network: name -> the first network call."""
+    out: dict[str, str] = {}
+    for fn in ctx.nodes("functions", "function"):
+        for n in body_nodes(fn):
+            if n.type == "call":
+                callee = S.call_name(n)
+                if "(" not in callee and _is_network_call(callee):
+                    out[S.function_name(fn)] = callee
+                    break
+    return out
+
+
+def _is_network_call(callee: str) -> bool:
+    recv = callee.rsplit(".", 1)[0] if "." in callee else ""
+    return bool(_NETWORK_CALL.search(callee)) or (
+        S.last_name(callee) in ("get", "post", "put", "patch", "delete", "request", "send")
+        and bool(_CLIENT_RECEIVER.search(recv.rsplit(".", 1)[-1]))
+    )
+
+
+def rq_enqueue_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
+    """RQ: ``queue.enqueue(send_receipt, ...)`` with no ``retry=Retry(...)`` for a job that calls the network."""
+    if ".enqueue" not in ctx.text:
+        return
+    network = _network_functions(ctx)
+    for call, callee in ctx.calls():
+        if S.last_name(callee) not in ("enqueue", "enqueue_call", "enqueue_in", "enqueue_at"):
+            continue
+        kw = S.keyword_args(call)
+        if "retry" in kw:
+            continue
+        args = S.positional_args(call)
+        target = kw.get("func") or (args[0] if args else None)
+        name = S.text(target).rsplit(".", 1)[-1] if target is not None else ""
+        job_net = network.get(name) or (name if _NETWORK_NAME.search(name) else None)
+        if not job_net:
+            continue
+        yield RawFinding(
+            S.line(call), S.line(call), "task-without-retry", "rq-no-retry",
+            f"`{callee}({name}, ...)` queues a job that calls the network with no `retry=Retry(max=..., interval=[...])`: "
+            "one failed request and the job lands in the failed registry for good",
+            hints=("retries", "backoff", "queue"),
+        )
+
+
+_NETWORK_NAME = re.compile(r"(send|deliver|notify|webhook|sync|upload|charge|email|sms|push|fetch)_?", re.I)
+
+
 def task_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
     if "task" not in ctx.text:
         return
@@ -454,13 +503,7 @@ def task_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
             if n.type != "call":
                 continue
             callee = S.call_name(n)
-            if "(" in callee:
-                continue
-            recv = callee.rsplit(".", 1)[0] if "." in callee else ""
-            if _NETWORK_CALL.search(callee) or (
-                S.last_name(callee) in ("get", "post", "put", "patch", "delete", "request", "send")
-                and _CLIENT_RECEIVER.search(recv.rsplit(".", 1)[-1])
-            ):
+            if "(" not in callee and _is_network_call(callee):
                 network = callee
                 break
         if network is None:

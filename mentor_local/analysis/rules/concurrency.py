@@ -31,6 +31,10 @@ _BLOCKING_CALLS = re.compile(
     r"^((pd|pandas)\.read_(csv|excel|sql|sql_query|sql_table|parquet|json|feather|pickle)|"
     r"(psycopg2|sqlite3|pymysql|MySQLdb)\.connect|smtplib\.SMTP(_SSL)?|shutil\.(copy|copy2|copyfile|copytree|rmtree|move))$"
 )
+_REDIS_METHODS = {"get", "set", "setex", "incr", "incrby", "decr", "hget", "hset", "hgetall", "hincrby", "expire",
+                  "lpush", "rpush", "lpop", "rpop", "lrange", "sadd", "smembers", "zadd", "zrange", "publish", "delete",
+                  "exists", "mget", "mset", "ttl"}
+_REDIS_RECEIVER = re.compile(r"(^|_)(redis|rds|redis_client|redis_conn|cache_redis)$|^redis", re.I)
 _BOTO_METHODS = {"upload_file", "download_file", "upload_fileobj", "download_fileobj", "put_object", "get_object"}
 
 
@@ -63,7 +67,7 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
             continue
         recv = receiver(callee)
         if not (method in _SYNC_DB_METHODS or method in _FILE_METHODS or method in _BOTO_METHODS
-                or _BLOCKING_CALLS.match(callee)) or is_awaited(call):
+                or method in _REDIS_METHODS or _BLOCKING_CALLS.match(callee)) or is_awaited(call):
             continue
         scope = _nearest_scope(call)
         if not S.is_async_def(scope):
@@ -85,6 +89,13 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
                 f"`{callee}()` reads or writes a file synchronously inside `async def {S.function_name(scope)}`, "
                 "blocking the event loop; use `await asyncio.to_thread(...)` or anyio/aiofiles",
                 hints=("to_thread",),
+            )
+        elif method in _REDIS_METHODS and _REDIS_RECEIVER.search(recv):
+            yield RawFinding(
+                S.line(call), S.line(call), "blocking-call-in-async", "sync-redis-in-async",
+                f"`{callee}(...)` is a synchronous Redis call (not awaited) inside `async def "
+                f"{S.function_name(scope)}`, blocking the event loop on every round trip; use redis.asyncio",
+                hints=("async",),
             )
         elif _BLOCKING_CALLS.match(callee) or (method in _BOTO_METHODS and "." in callee):
             yield RawFinding(
