@@ -456,3 +456,29 @@ CASES.update({
             q.enqueue(resize, "a.png")
         """, {"task-without-retry"}, set()),
 })
+
+CASES.update({
+    "class_cache.py": ("""
+        import time
+        class RateLimiter:
+            _hits: dict = {}
+            def allow(self, ip):
+                self._hits.setdefault(ip, []).append(time.time())
+                return len(self._hits[ip]) < 100
+        """, {"unbounded-memory"}, set()),
+    "class_cache_ok.py": ("""
+        class Registry:
+            handlers = {}
+            def __init__(self):
+                self.items = {}
+            def add(self, key, value):
+                self.items[key] = value
+        class Memo:
+            _cache = {}
+            def get(self, key):
+                if len(self._cache) > 500:
+                    self._cache.clear()
+                self._cache[key] = compute(key)
+                return self._cache[key]
+        """, set(), {"unbounded-memory"}),
+})

@@ -231,15 +231,20 @@ _BOUNDED_VALUE = re.compile(r"maxlen\s*=|maxsize\s*=|TTLCache|LRUCache|LFUCache|
                             r"WeakSet|deque\(")
 
 
-def module_containers(ctx: FileContext) -> dict[str, Node]:
-    """Module-level names bound to a mutable container: name -> the assignment node."""
+def module_containers(ctx: FileContext, with_classes: bool = False) -> dict[str, Node]:
+    """Module-level (and, optionally, class-level) names bound to a mutable container -> the assignment node.
+
+    A class attribute is returned under ``self.NAME``, ``cls.NAME`` and ``Class.NAME``."""
     out: dict[str, Node] = {}
     for m in ctx.matches("containers"):
         name_nodes, value_nodes, assign_nodes = m.get("name", []), m.get("value", []), m.get("assign", [])
         if not name_nodes or not value_nodes or not assign_nodes:
             continue
         assign = assign_nodes[0]
-        if assign.parent is None or assign.parent.parent is None or assign.parent.parent.type != "module":
+        scope = assign.parent.parent.parent if assign.parent is not None and assign.parent.parent is not None else None
+        at_module = assign.parent is not None and assign.parent.parent is not None and assign.parent.parent.type == "module"
+        in_class = scope is not None and scope.type == "class_definition"
+        if not at_module and not (with_classes and in_class):
             continue
         value = value_nodes[0]
         vtext = S.text(value)
@@ -247,7 +252,13 @@ def module_containers(ctx: FileContext) -> dict[str, Node]:
             continue
         if _BOUNDED_VALUE.search(vtext):
             continue
-        out[S.text(name_nodes[0])] = assign
+        name = S.text(name_nodes[0])
+        if at_module:
+            out[name] = assign
+        elif scope is not None:
+            cls = S.text(scope.child_by_field_name("name"))
+            for alias in (f"self.{name}", f"cls.{name}", f"{cls}.{name}"):
+                out[alias] = assign  # a class attribute is shared by every instance
     return out
 
 
@@ -256,7 +267,7 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
     found: list[tuple[str, Node, str]] = []
     if not names:
         return found
-    candidates = [c for c, callee in ctx.calls() if callee.split(".", 1)[0].split("[", 1)[0] in names]
+    candidates = [c for c, callee in ctx.calls() if _base(callee) in names]
     candidates += [m for m in ctx.nodes("mutations", "mut") if _mentions(m, names)]
     for n in candidates:
         t = n.type
@@ -287,6 +298,8 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
                 key = left.child_by_field_name("subscript")
                 if key is not None and not S.is_string_literal(key) and key.type not in ("integer", "true", "false"):
                     found.append((base, n, "grow"))
+            elif left.type == "attribute" and S.text(left) in names and S.enclosing_function(n) is not None:
+                found.append((S.text(left), n, "rebind" if t == "assignment" else "rmw"))
             elif left.type == "identifier" and S.text(left) in names and S.enclosing_function(n) is not None:
                 kind = "rmw" if t == "augmented_assignment" else "rebind"
                 found.append((S.text(left), n, kind))
@@ -309,11 +322,19 @@ def _mentions(node: Node, names: set[str]) -> bool:
     head = S.text(target)
     if node.type == "delete_statement":
         head = head[3:].strip()
-    return re.split(r"[\[.(\s]", head, maxsplit=1)[0] in names
+    return _base(head) in names
+
+
+def _base(expr: str) -> str:
+    """``cache[k]`` -> ``cache``; ``self._hits.setdefault`` -> ``self._hits``; ``Cls.items[0]`` -> ``Cls.items``."""
+    parts = re.split(r"[\[(\s]", expr, maxsplit=1)[0].split(".")
+    if len(parts) >= 2 and (parts[0] in ("self", "cls") or parts[0][:1].isupper()):
+        return f"{parts[0]}.{parts[1]}"
+    return parts[0]
 
 
 def _len_checked(ctx: FileContext, name: str) -> bool:
-    return bool(re.search(rf"\blen\(\s*{re.escape(name)}\s*\)", ctx.text))
+    return bool(re.search(rf"\blen\(\s*(?:[\w.]+\.)?{re.escape(name)}\s*\)", ctx.text))
 
 
 def _thread_targets(ctx: FileContext) -> set[str]:
@@ -337,7 +358,7 @@ def _is_concurrent(fn: Node, thread_targets: set[str]) -> bool:
 
 
 def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
-    containers = module_containers(ctx)
+    containers = module_containers(ctx, with_classes=True)
     globals_declared: set[str] = set()
     for g in ctx.nodes("globals", "global"):
         globals_declared.update(S.text(i) for i in g.named_children if i.type == "identifier")
@@ -349,9 +370,14 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
     by_name: dict[str, list[tuple[Node, str]]] = {}
     for name, node, kind in muts:
         by_name.setdefault(name, []).append((node, kind))
+    aliases: dict[int, list[str]] = {}
     for name, assign in containers.items():
-        events = by_name.get(name, [])
-        grows = [n for n, k in events if k == "grow" and _grows_at_runtime(n)]
+        aliases.setdefault(assign.id, []).append(name)
+    for names_of in aliases.values():
+        assign = containers[names_of[0]]
+        name = names_of[0].split(".")[-1]
+        events = [e for alias in names_of for e in by_name.get(alias, [])]
+        grows = sorted((n for n, k in events if k == "grow" and _grows_at_runtime(n)), key=lambda n: n.start_byte)
         if not grows or _REGISTRY_NAME.search(name):
             continue
         if any(k in ("shrink", "rebind") for _, k in events) or _len_checked(ctx, name) or _shrink_referenced(ctx, name):
@@ -360,7 +386,8 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
         fname = S.function_name(where) if where is not None else "?"
         yield RawFinding(
             S.line(assign), S.line(assign), "unbounded-memory", "module-cache-growth",
-            f"module-level `{name}` grows in `{fname}()` (line {S.line(grows[0])}) and nothing ever evicts entries, "
+            f"{'class' if '.' in names_of[0] else 'module'}-level `{name}` grows in `{fname}()` (line "
+            f"{S.line(grows[0])}) and nothing ever evicts entries, "
             "so the process's memory grows with traffic until it is killed; bound it (LRU/TTL) or move it to Redis",
             hints=("cache", "bounded"),
         )
@@ -368,7 +395,7 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
     # shared-state-race: read-modify-write of module state from concurrent code, outside a lock
     reported_fns: set[tuple[int, str]] = set()
     for name, node, kind in muts:
-        if kind != "rmw":
+        if kind != "rmw" or "." in name:
             continue
         fn = S.enclosing_function(node)
         if fn is None or not _is_concurrent(fn, threads) or under_lock(node):
