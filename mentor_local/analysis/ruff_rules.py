@@ -97,36 +97,57 @@ def find_ruff() -> list[str] | None:
     return [found] if found else None
 
 
-def start_ruff(repo: Path, paths: Sequence[str]) -> subprocess.Popen[bytes] | str | None:
-    """Start ruff on ``paths`` (repo-relative); returns the process, an error text, or None when nothing to do."""
+_MAX_ARGS_CHARS = 24_000  # stay far below Windows' 32k command-line limit
+
+
+def start_ruff(repo: Path, paths: Sequence[str]) -> list[subprocess.Popen[bytes]] | str | None:
+    """Start ruff on ``paths`` (repo-relative); returns the processes, an error text, or None when nothing to do."""
     if not paths:
         return None
     cmd = find_ruff()
     if cmd is None:
         return "ruff not found (install the pinned ruff==0.17.5); ruff-based rules were skipped"
-    args = [*cmd, "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
-            "--target-version", "py313", "--select", ",".join(RUFF_SELECT), "--", *paths]
+    base = [*cmd, "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
+            "--target-version", "py313", "--select", ",".join(RUFF_SELECT), "--"]
+    batches: list[list[str]] = [[]]
+    size = 0
+    for p in paths:
+        if batches[-1] and size + len(p) + 1 > _MAX_ARGS_CHARS:
+            batches.append([])
+            size = 0
+        batches[-1].append(p)
+        size += len(p) + 1
+    procs = []
     try:
-        return subprocess.Popen(args, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for batch in batches:
+            procs.append(subprocess.Popen([*base, *batch], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     except OSError as exc:
+        for proc in procs:
+            proc.kill()
+            proc.communicate()
         return f"could not run ruff: {exc}"
+    return procs
 
 
-def collect_ruff(repo: Path, proc: subprocess.Popen[bytes] | str | None, timeout: float = 120) -> RuffResult:
-    if proc is None:
+def collect_ruff(repo: Path, procs: list[subprocess.Popen[bytes]] | str | None, timeout: float = 120) -> RuffResult:
+    if procs is None:
         return RuffResult({})
-    if isinstance(proc, str):
-        return RuffResult({}, proc)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return RuffResult({}, "ruff timed out; ruff-based rules were skipped")
-    try:
-        items = json.loads(out.decode("utf-8") or "[]")
-    except json.JSONDecodeError:
-        return RuffResult({}, f"ruff failed: {err.decode('utf-8', 'replace').strip()[:200]}")
+    if isinstance(procs, str):
+        return RuffResult({}, procs)
+    items: list[dict[str, Any]] = []
+    error = None
+    for proc in procs:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            error = "ruff timed out; some ruff-based findings are missing"
+            continue
+        try:
+            items += json.loads(out.decode("utf-8") or "[]")
+        except json.JSONDecodeError:
+            error = f"ruff failed: {err.decode('utf-8', 'replace').strip()[:200]}"
     by_path: dict[str, list[dict[str, Any]]] = {}
     root = repo.resolve()
     for item in items:
@@ -138,7 +159,7 @@ def collect_ruff(repo: Path, proc: subprocess.Popen[bytes] | str | None, timeout
         except ValueError:
             continue
         by_path.setdefault(rel, []).append(item)
-    return RuffResult(by_path)
+    return RuffResult(by_path, error)
 
 
 def ruff_findings(ctx: FileContext, items: list[dict[str, Any]]) -> Iterator[RawFinding]:

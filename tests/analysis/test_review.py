@@ -146,3 +146,27 @@ def test_fixture_findings_link_cards_that_teach_their_topic() -> None:
     assert len(with_card) >= len(findings) // 2
     for f in with_card:
         assert f.topic in cards[f.card].topics
+
+
+def test_without_ruff_the_tree_sitter_rules_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mentor_local.analysis import ruff_rules
+
+    monkeypatch.setattr(ruff_rules, "find_ruff", lambda: None)
+    report = review_files(tmp_path, {"app.py": """
+        import requests
+        def f(u):
+            requests.get(u)
+        async def g(db):
+            return db.query(User).all()
+        """})
+    assert any("ruff not found" in n for n in report.notes)
+    assert [(f.topic, f.rule) for f in report.findings] == [("blocking-call-in-async", "sync-db-in-async")]
+
+
+def test_many_files_are_batched_for_ruff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mentor_local.analysis import ruff_rules
+
+    monkeypatch.setattr(ruff_rules, "_MAX_ARGS_CHARS", 40)
+    files = {f"pkg/mod_{i}.py": "import requests\ndef f(u):\n    return requests.get(u)\n" for i in range(6)}
+    report = review_files(tmp_path, files)
+    assert sorted(f.path for f in report.findings if f.rule == "S113") == sorted(files)
