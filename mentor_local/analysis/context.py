@@ -48,6 +48,8 @@ class FileContext:
     _matches: dict[str, list[dict[str, list[Node]]]] | None = None
     _hints: tuple[str, ...] | None = None
     relationships: frozenset[str] = frozenset()
+    schemas: frozenset[str] = frozenset()
+    """Validation classes (pydantic/marshmallow/DRF/msgspec/wtforms and their subclasses) defined in the repo."""
     """Lazy-loading ORM relationship attribute names defined anywhere in the repo (see ``repo_facts``)."""
 
     @property
@@ -128,3 +130,26 @@ def relationship_names(texts: list[str]) -> frozenset[str]:
             if not _EAGER_DEFAULT.search(m.group("args")):
                 names.add(m.group(1))
     return frozenset(names)
+
+
+_CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.M)
+_SCHEMA_BASE = re.compile(r"\b(BaseModel|BaseSettings|RootModel|Schema|Serializer|ModelSerializer|Struct|FlaskForm|Form|"
+                          r"TypedDict|SQLModel)\b")
+
+
+def schema_names(texts: list[str]) -> frozenset[str]:
+    """Classes that validate input: direct subclasses of a known schema base, and their subclasses."""
+    bases: dict[str, str] = {}
+    for text in texts:
+        if "class" in text:
+            for m in _CLASS.finditer(text):
+                bases[m.group(1)] = m.group(2)
+    schemas = {name for name, b in bases.items() if _SCHEMA_BASE.search(b)}
+    changed = True
+    while changed:
+        changed = False
+        for name, b in bases.items():
+            if name not in schemas and any(part.strip().rsplit(".", 1)[-1] in schemas for part in b.split(",")):
+                schemas.add(name)
+                changed = True
+    return frozenset(schemas)

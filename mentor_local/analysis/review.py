@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mentor_local.analysis.config import ReviewConfig, load_review_config
-from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding, relationship_names
+from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding, relationship_names, schema_names
 from mentor_local.domain import Finding, SkippedFile
 from mentor_local.errors import BadPathError, MentorError
 from mentor_local.knowledge import Card
@@ -68,7 +68,7 @@ def checks() -> tuple[Check, ...]:
         concurrency.blocking_in_async, concurrency.sequential_awaits, concurrency.shared_state,
         app.hardcoded_secrets, app.weak_password_hash, app.debug_enabled, app.missing_timeouts,
         app.shell_commands, app.sensitive_logging, app.unvalidated_input, app.task_without_retry,
-        app.suppress_exception, app.rq_enqueue_without_retry,
+        app.suppress_exception, app.rq_enqueue_without_retry, app.url_credentials,
     )
 
 
@@ -94,9 +94,10 @@ def review_report(
     notes: list[str] = []
     contexts, skipped = load_files(repo, max_file_bytes)
     reviewed = [c for c in contexts if not c.is_test and not cfg.excluded(c.path)]
-    relationships = relationship_names([c.text for c in contexts])
+    texts = [c.text for c in contexts]
+    relationships, schemas = relationship_names(texts), schema_names(texts)
     for c in reviewed:
-        c.relationships = relationships
+        c.relationships, c.schemas = relationships, schemas
 
     from mentor_local.analysis import ruff_rules
 

@@ -482,3 +482,38 @@ CASES.update({
                 return self._cache[key]
         """, set(), {"unbounded-memory"}),
 })
+
+CASES.update({
+    "url_password.py": ("""
+        from sqlalchemy import create_engine
+        engine = create_engine("postgresql://billing:Wint3r-Is-Coming@db.internal:5432/billing")
+        """, {"hardcoded-secret"}, set()),
+    "url_ok.py": ("""
+        import os
+        from sqlalchemy import create_engine
+        engine = create_engine(os.environ["DATABASE_URL"])
+        LOCAL = "postgresql://postgres:postgres@localhost/dev"
+        TEMPLATE = "postgresql://{user}:{password}@{host}/{db}"
+        """, set(), {"hardcoded-secret"}),
+    "orm_mass_assign.py": ("""
+        from fastapi import Request
+        from sqlalchemy.orm import Mapped, relationship
+        class Account(Base):
+            owner: Mapped["User"] = relationship()
+        async def create_account(request: Request, db):
+            data = await request.json()
+            account = Account(**data)
+            db.add(account)
+        """, {"unvalidated-input"}, set()),
+    "schema_ok.py": ("""
+        from fastapi import Request
+        from pydantic import BaseModel
+        class AccountBase(BaseModel):
+            name: str
+        class NewAccount(AccountBase):
+            plan: str
+        async def create_account(request: Request):
+            data = await request.json()
+            return NewAccount(**data)
+        """, set(), {"unvalidated-input"}),
+})

@@ -78,6 +78,38 @@ def _weak_literal_secret(value: str, name: str) -> bool:
     return len(set(v)) > 2
 
 
+_URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@{}<>$]+:(?P<pw>[^/\s@{}<>$]{4,})@", re.I)
+_PLACEHOLDER_PW = re.compile(r"^(password|passwd|pass|pwd|secret|changeme|xxx+|\*+|user|postgres|example)$", re.I)
+
+
+def _url_with_password(value: str) -> bool:
+    m = _URL_CREDENTIALS.match(value.strip())
+    return m is not None and not _PLACEHOLDER_PW.match(m.group("pw"))
+
+
+def url_credentials(ctx: FileContext) -> Iterator[RawFinding]:
+    """``create_engine("postgresql://app:S3cret@db/app")``: a password inside a connection URL literal."""
+    if "://" not in ctx.text:
+        return
+    seen: set[int] = set()
+    for m in ctx.matches("assignments"):
+        values = m.get("value", [])
+        if values and values[0].type != "true" and S.is_string_literal(values[0]):
+            if _url_with_password(S.string_value(values[0])):
+                seen.add(S.line(values[0]))
+    for call, _callee in ctx.calls():
+        for arg in S.positional_args(call)[:2]:
+            if S.is_string_literal(arg) and _url_with_password(S.string_value(arg)):
+                seen.add(S.line(arg))
+    for line in sorted(seen):
+        yield RawFinding(
+            line, line, "hardcoded-secret", "password-in-url",
+            "a connection URL literal carries a password: anyone with the repo can log in to that service; "
+            "build the URL from environment settings",
+            hints=("settings", *ctx.framework_hints()),
+        )
+
+
 def hardcoded_secrets(ctx: FileContext) -> Iterator[RawFinding]:
     for m in ctx.matches("assignments"):
         targets, values = m.get("target", []), m.get("value", [])
@@ -360,14 +392,28 @@ def _raw_body_reads(ctx: FileContext) -> Iterator[tuple[Node, str]]:
                     yield n, S.text(n)
 
 
-def _validated(node: Node) -> bool:
+_SCHEMA_NAME = re.compile(r"(In|Create|Update|Schema|Request|Payload|DTO|Dto|Form|Body|Params|Input|Command|Event)$")
+
+
+def _is_validator(ctx: FileContext, callee: str) -> bool:
+    """A call that validates: ``model_validate``/``load``/..., or constructing a schema class (pydantic model),
+    but not an ORM model (``User(**data)`` assigns raw input to columns)."""
+    name = S.last_name(callee)
+    if _VALIDATORS.match(name):
+        return True
+    if not name[:1].isupper():
+        return False
+    if ctx.schemas or ctx.relationships:
+        return name in ctx.schemas or bool(_SCHEMA_NAME.search(name))
+    return True  # nothing known about the repo's classes: give it the benefit of the doubt
+
+
+def _validated(ctx: FileContext, node: Node) -> bool:
     """The raw body flows straight into a schema: ``Model.model_validate(await request.json())``, ``Model(**...)``."""
     cur = node.parent
     while cur is not None and cur.type not in ("expression_statement", "block", "module"):
-        if cur.type == "call":
-            name = S.last_name(S.call_name(cur))
-            if _VALIDATORS.match(name) or name[:1].isupper():
-                return True
+        if cur.type == "call" and _is_validator(ctx, S.call_name(cur)):
+            return True
         cur = cur.parent
     # assigned to a name that is later validated in the same function
     stmt = S.statement_of(node)
@@ -381,8 +427,7 @@ def _validated(node: Node) -> bool:
     var = S.text(left)
     for n in body_nodes(fn):
         if n.type == "call" and n.start_byte > stmt.end_byte:
-            name = S.last_name(S.call_name(n))
-            if (_VALIDATORS.match(name) or name[:1].isupper()) and re.search(
+            if _is_validator(ctx, S.call_name(n)) and re.search(
                 rf"(\*\*|\(|,\s*){re.escape(var)}\b", S.text(n.child_by_field_name("arguments"))
             ):
                 return True
@@ -391,7 +436,7 @@ def _validated(node: Node) -> bool:
 
 def unvalidated_input(ctx: FileContext) -> Iterator[RawFinding]:
     for node, what in _raw_body_reads(ctx):
-        if _validated(node):
+        if _validated(ctx, node):
             continue
         yield RawFinding(
             S.line(node), S.line(node), "unvalidated-input", "raw-json-body",
