@@ -192,7 +192,7 @@ def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bo
     if node is None:
         return True
     if code in ("T201", "T203"):
-        return not (S.under_main_guard(node) or ctx.is_script or _in_cli_command(node))
+        return not (S.under_main_guard(node) or ctx.is_script or _in_cli_command(node) or _cli_module(ctx))
     if code in ("E722", "BLE001", "S110", "S112"):
         handler = next((a for a in [node, *S.ancestors(node)] if a.type == "except_clause"), None)
         if handler is None:
@@ -223,6 +223,14 @@ def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bo
         call = next((a for a in [node, *S.ancestors(node)] if a.type == "call"), None)
         return call is None or leak_verdict(call) is not None
     return True
+
+
+_CLI_PATH = re.compile(r"(^|/)(cli|commands?|management/commands|console)(/|\.py$)|(^|/)(cli|main|__main__)\.py$")
+
+
+def _cli_module(ctx: FileContext) -> bool:
+    """A command-line front end: printing is its output, not logging."""
+    return bool(_CLI_PATH.search(ctx.path)) or ctx.imports_module("argparse", "click", "typer")
 
 
 def _in_cli_command(node: Any) -> bool:

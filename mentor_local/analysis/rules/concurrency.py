@@ -377,7 +377,8 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
         assign = containers[names_of[0]]
         name = names_of[0].split(".")[-1]
         events = [e for alias in names_of for e in by_name.get(alias, [])]
-        grows = sorted((n for n, k in events if k == "grow" and _grows_at_runtime(n)), key=lambda n: n.start_byte)
+        grows = sorted((n for n, k in events if k == "grow" and _grows_at_runtime(n) and not _config_keyed(n)),
+                       key=lambda n: n.start_byte)
         if not grows or _REGISTRY_NAME.search(name):
             continue
         if any(k in ("shrink", "rebind") for _, k in events) or _len_checked(ctx, name) or _shrink_referenced(ctx, name):
@@ -416,6 +417,28 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
         )
 
     yield from _check_then_act(ctx, set(containers), globals_declared)
+
+
+_CONFIG_KEY = re.compile(r"settings|config|cfg|\bpath\b|_path\b|device|dsn|engine|model_name|model_id")
+
+
+def _config_keyed(node: Node) -> bool:
+    """``_EMBEDDERS[(path, settings.device)] = ...``: a memo keyed by configuration has a handful of entries."""
+    if node.type not in ("assignment", "augmented_assignment"):
+        return False
+    left = node.child_by_field_name("left")
+    key = left.child_by_field_name("subscript") if left is not None and left.type == "subscript" else None
+    if key is None:
+        return False
+    text = S.text(key)
+    fn = S.enclosing_function(node)
+    if key.type == "identifier" and fn is not None:
+        body = fn.child_by_field_name("body")
+        for n in S.walk(body, skip_nested_functions=True) if body is not None else []:
+            if n.type == "assignment" and S.text(n.child_by_field_name("left")) == text:
+                text += " " + S.text(n.child_by_field_name("right"))
+                break
+    return bool(_CONFIG_KEY.search(text))
 
 
 def _grows_at_runtime(node: Node) -> bool:
