@@ -225,7 +225,7 @@ def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bo
     return True
 
 
-_CLI_PATH = re.compile(r"(^|/)(cli|commands?|management/commands|console)(/|\.py$)|(^|/)(cli|main|__main__)\.py$")
+_CLI_PATH = re.compile(r"(^|/)(cli|commands?|management/commands|console)(/|\.py$)|(^|/)(cli|__main__)\.py$")
 
 
 def _cli_module(ctx: FileContext) -> bool:
