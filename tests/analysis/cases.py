@@ -517,3 +517,27 @@ CASES.update({
             return NewAccount(**data)
         """, set(), {"unvalidated-input"}),
 })
+
+CASES.update({
+    "main.py": ("""
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.on_event("startup")
+        async def startup():
+            print("starting")
+        """, {"print-instead-of-logging"}, set()),
+    "cli.py": ("""
+        import argparse
+        def run(argv=None):
+            args = argparse.ArgumentParser().parse_args(argv)
+            print("done", args)
+        """, set(), {"print-instead-of-logging"}),
+    "config_memo_ok.py": ("""
+        _clients = {}
+        def get_client(settings):
+            key = (settings.url, settings.device)
+            if key not in _clients:
+                _clients[key] = make(settings)
+            return _clients[key]
+        """, set(), {"unbounded-memory"}),
+})
