@@ -175,8 +175,13 @@ def ruff_findings(ctx: FileContext, items: list[dict[str, Any]]) -> Iterator[Raw
             continue
         subject = verdict if isinstance(verdict, str) else _subject(ctx, row)
         message = f"{subject}: {problem}" if subject else problem[:1].upper() + problem[1:]
-        yield RawFinding(row, max(row, min(end_row, row + 2)), topic, code, message,
-                         severity=_SEVERITY.get(code), hints=hints + ctx.framework_hints())
+        start, end = row, max(row, min(end_row, row + 2))
+        if code in ("B006", "S107") and node is not None:
+            fn = S.enclosing_function(node) if node.type != "function_definition" else node
+            if fn is not None and S.line(fn) < row:
+                start, end = S.line(fn), row  # the signature: from `def` to the parameter
+        yield RawFinding(start, end, topic, code, message, severity=_SEVERITY.get(code),
+                         hints=hints + ctx.framework_hints())
 
 
 def _subject(ctx: FileContext, row: int) -> str:
