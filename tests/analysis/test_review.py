@@ -170,3 +170,13 @@ def test_many_files_are_batched_for_ruff(tmp_path: Path, monkeypatch: pytest.Mon
     files = {f"pkg/mod_{i}.py": "import requests\ndef f(u):\n    return requests.get(u)\n" for i in range(6)}
     report = review_files(tmp_path, files)
     assert sorted(f.path for f in report.findings if f.rule == "S113") == sorted(files)
+
+
+def test_django_shop_regression() -> None:
+    """A second app in another style (Django/DRF), written after the rules: every labelled problem is found."""
+    ev = _eval_module()
+    shop = FIXTURE.parent / "django_shop"
+    result = ev.score(review(shop, cards=[]), ev.comment_labels(shop))
+    assert result["labels"] >= 20
+    assert result["recall"] == 1.0
+    assert result["precision"] == 1.0

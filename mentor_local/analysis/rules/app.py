@@ -384,9 +384,13 @@ def _raw_body_reads(ctx: FileContext) -> Iterator[tuple[Node, str]]:
             arg = S.text(S.positional_args(call)[0])
             if re.search(r"request\.(body|data|get_data\(\))|await\s+request\.body\(\)", arg):
                 yield call, f"json.loads({arg[:30]})"
-    if "request.json" in ctx.text and ctx.imports_module("flask"):
+    flask = "request.json" in ctx.text and ctx.imports_module("flask")
+    drf = "request.data" in ctx.text and ctx.imports_module("rest_framework")
+    if flask or drf:
+        wanted = ({"request.json", "flask.request.json"} if flask else set()) | ({"request.data", "self.request.data"}
+                                                                                 if drf else set())
         for n in S.walk(ctx.root):
-            if n.type == "attribute" and S.text(n) in ("request.json", "flask.request.json"):
+            if n.type == "attribute" and S.text(n) in wanted:
                 p = n.parent
                 if p is not None and p.type != "call":
                     yield n, S.text(n)
@@ -609,6 +613,10 @@ def handler_handles(handler: Node) -> bool:
     return False
 
 
+_TEXT_ONLY = re.compile(r"^(str|repr|format|join|type|getattr|isinstance|dict|jsonify|render|render_template|"
+                        r"\w*Response|\w*Exception|\w*Error)$")
+
+
 def _hands_on(ref: Node, stop: Node) -> bool:
     """The exception object itself is passed on (``errors.append(exc)``, ``fut.set_exception(exc)``,
     ``return exc``), not just turned into text for a default return value (``return {"error": str(exc)}``)."""
@@ -616,8 +624,7 @@ def _hands_on(ref: Node, stop: Node) -> bool:
     while cur is not None and cur != stop:
         if cur.type == "call":
             name = S.last_name(S.call_name(cur))
-            if name not in ("str", "repr", "format", "join", "type", "getattr", "isinstance", "dict", "JSONResponse",
-                            "jsonify", "Response", "HTTPException"):
+            if not _TEXT_ONLY.match(name):
                 return True
         if cur.type in ("return_statement", "assignment") and cur.named_children and cur.named_children[0] == ref:
             return True

@@ -328,7 +328,7 @@ def _mentions(node: Node, names: set[str]) -> bool:
 def _base(expr: str) -> str:
     """``cache[k]`` -> ``cache``; ``self._hits.setdefault`` -> ``self._hits``; ``Cls.items[0]`` -> ``Cls.items``."""
     parts = re.split(r"[\[(\s]", expr, maxsplit=1)[0].split(".")
-    if len(parts) >= 2 and (parts[0] in ("self", "cls") or parts[0][:1].isupper()):
+    if len(parts) >= 2 and (parts[0] in ("self", "cls") or (parts[0][:1].isupper() and not parts[0].isupper())):
         return f"{parts[0]}.{parts[1]}"
     return parts[0]
 
@@ -354,7 +354,19 @@ def _thread_targets(ctx: FileContext) -> set[str]:
 
 
 def _is_concurrent(fn: Node, thread_targets: set[str]) -> bool:
-    return S.is_async_def(fn) or is_route_handler(fn) or S.function_name(fn) in thread_targets
+    return S.is_async_def(fn) or is_route_handler(fn) or S.function_name(fn) in thread_targets or _is_view(fn)
+
+
+def _is_view(fn: Node) -> bool:
+    """A Django/DRF-style view ``def view(request, ...)``: WSGI servers run these in threads."""
+    params = fn.child_by_field_name("parameters")
+    first = next((p for p in params.named_children if p.type != "comment"), None) if params is not None else None
+    if first is not None and first.type in ("typed_parameter", "typed_default_parameter"):
+        first = first.named_children[0] if first.named_children else None
+    if first is not None and S.text(first) == "self":
+        rest = [p for p in params.named_children if p.type != "comment"][1:] if params is not None else []
+        first = rest[0] if rest else None
+    return first is not None and S.text(first).split(":", 1)[0].strip() in ("request", "req")
 
 
 def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
