@@ -53,13 +53,25 @@ def combined_query() -> tuple[Query, tuple[tuple[str, int, int], ...]]:
     """All rule queries as one, so each file's tree is traversed once: (query, (name, first, end) pattern ranges)."""
     from tree_sitter import Query
 
+    sources = [_query_source(n) for n in QUERY_FILES]
+    combined = "\n".join(sources)
+    q = Query(language(), combined)
+    # which file each pattern came from, by where the pattern starts in the combined source
+    bounds = []
+    offset = 0
+    for name, src in zip(QUERY_FILES, sources, strict=True):
+        size = len(src.encode("utf-8")) + 1
+        bounds.append((name, offset, offset + size))
+        offset += size
+    owner = []
+    for i in range(q.pattern_count):
+        start = q.start_byte_for_pattern(i)
+        owner.append(next(name for name, lo, hi in bounds if lo <= start < hi))
     ranges = []
-    start = 0
     for name in QUERY_FILES:
-        count = query(name).pattern_count
-        ranges.append((name, start, start + count))
-        start += count
-    return Query(language(), "\n".join(_query_source(n) for n in QUERY_FILES)), tuple(ranges)
+        idx = [i for i, o in enumerate(owner) if o == name]
+        ranges.append((name, idx[0], idx[-1] + 1) if idx else (name, 0, 0))
+    return q, tuple(ranges)
 
 
 def run_queries(node: Node) -> dict[str, list[dict[str, list[Node]]]]:

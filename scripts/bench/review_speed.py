@@ -40,10 +40,17 @@ def fetch(target: Path) -> None:
         zf.extractall(target)
 
 
-def timed(cmd: list[str]) -> tuple[float, int, str]:
+def timed(cmd: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user+sys of the command and its children, ruff included), exit code, stdout."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - started, proc.returncode, proc.stdout
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.returncode, proc.stdout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,18 +74,21 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {"folder": str(folder), "python_files": py_files, "cores": args.cores,
                                   "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None}
     for name, extra, goal in (("review", ["--json"], 10.0), ("profile", ["--json"], 2.0)):
-        times = []
+        times: list[float] = []
+        cpus: list[float] = []
         out = ""
         for _ in range(args.runs):
-            seconds, rc, out = timed([*pin, *mentor, name, str(folder), *extra])
+            seconds, cpu, rc, out = timed([*pin, *mentor, name, str(folder), *extra])
             if rc != 0:
                 raise SystemExit(f"mentor {name} failed with exit code {rc}")
             times.append(seconds)
+            cpus.append(cpu)
         parsed = json.loads(out)
         results[name] = {
             "median_s": round(statistics.median(times), 3),
             "min_s": round(min(times), 3),
             "runs": [round(t, 3) for t in times],
+            "cpu_median_s": round(statistics.median(cpus), 3),
             "goal_s": goal,
             "meets_goal": statistics.median(times) <= goal,
             "findings" if name == "review" else "frameworks": len(parsed) if name == "review" else parsed["frameworks"],
@@ -93,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             assert isinstance(r, dict)
             verdict = "meets" if r["meets_goal"] else "MISSES"
             print(f"mentor {name:8} median {r['median_s']:.2f}s  min {r['min_s']:.2f}s  runs {r['runs']}  "
-                  f"({verdict} the {r['goal_s']:.0f}s goal)")
+                  f"cpu {r['cpu_median_s']:.2f}s  ({verdict} the {r['goal_s']:.0f}s goal)")
     return 0
 
 

@@ -79,6 +79,7 @@ def _weak_literal_secret(value: str, name: str) -> bool:
 
 
 _URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@{}<>$]+:(?P<pw>[^/\s@{}<>$]{4,})@", re.I)
+_URL_CREDENTIALS_ANYWHERE = re.compile(r"://[^/\s:@{}<>$'\"]+:[^/\s@{}<>$'\"]{4,}@")
 _PLACEHOLDER_PW = re.compile(r"^(password|passwd|pass|pwd|secret|changeme|xxx+|\*+|user|postgres|example)$", re.I)
 
 
@@ -89,7 +90,7 @@ def _url_with_password(value: str) -> bool:
 
 def url_credentials(ctx: FileContext) -> Iterator[RawFinding]:
     """``create_engine("postgresql://app:S3cret@db/app")``: a password inside a connection URL literal."""
-    if "://" not in ctx.text:
+    if "://" not in ctx.text or not _URL_CREDENTIALS_ANYWHERE.search(ctx.text):
         return
     seen: set[int] = set()
     for m in ctx.matches("assignments"):

@@ -267,7 +267,9 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
     found: list[tuple[str, Node, str]] = []
     if not names:
         return found
-    candidates = [c for c, callee in ctx.calls() if _base(callee) in names]
+    firsts = {n.split(".", 1)[0] for n in names}
+    candidates = [c for c, callee in ctx.calls()
+                  if callee.split(".", 1)[0].split("[", 1)[0] in firsts and _base(callee) in names]
     candidates += [m for m in ctx.nodes("mutations", "mut") if _mentions(m, names)]
     for n in candidates:
         t = n.type
