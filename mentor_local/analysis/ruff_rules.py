@@ -219,7 +219,7 @@ def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bo
     if code in ("S602", "S604", "S605"):
         call = next((a for a in [node, *S.ancestors(node)] if a.type == "call"), None)
         args = S.positional_args(call) if call is not None else []
-        return not (args and S.is_string_literal(args[0]))
+        return not (args and (S.is_string_literal(args[0]) or _constant_string(ctx, args[0])))
     if code == "S324":
         return _about_password(node)
     if code == "SIM115":
@@ -236,6 +236,17 @@ _CLI_PATH = re.compile(r"(^|/)(cli|commands?|management/commands|console)(/|\.py
 def _cli_module(ctx: FileContext) -> bool:
     """A command-line front end: printing is its output, not logging."""
     return bool(_CLI_PATH.search(ctx.path)) or ctx.imports_module("argparse", "click", "typer")
+
+
+def _constant_string(ctx: FileContext, node: Any) -> bool:
+    """``CMD = "pg_dump app"`` ... ``os.system(CMD)``: a name bound only to one plain string literal."""
+    if node.type != "identifier":
+        return False
+    name = S.text(node)
+    bound = [m for m in ctx.matches("assignments") if m.get("target") and S.text(m["target"][0]) == name]
+    others = re.search(rf"^\s*{re.escape(name)}\s*(:[^=\n]*)?[+]?=(?!=)(?!\s*[rbuRBU]?[\"'])", ctx.text, re.M)
+    return len(bound) == 1 and bound[0].get("value", [None])[0] is not None and S.is_string_literal(
+        bound[0]["value"][0]) and others is None
 
 
 def _in_cli_command(node: Any) -> bool:

@@ -541,3 +541,31 @@ CASES.update({
             return _clients[key]
         """, set(), {"unbounded-memory"}),
 })
+
+CASES.update({
+    "shell_const_ok.py": ("""
+        import os, subprocess
+        BACKUP_CMD = "pg_dump --format=custom app > /backups/latest.dump"
+        def backup():
+            subprocess.run(BACKUP_CMD, shell=True, check=True)
+            os.system(BACKUP_CMD)
+        """, set(), {"command-injection"}),
+    "shell_var.py": ("""
+        import subprocess
+        def archive(name):
+            cmd = f"tar czf /tmp/{name}.tgz /data/{name}"
+            subprocess.run(cmd, shell=True, check=True)
+        """, {"command-injection"}, set()),
+    "adapter_ok.py": ("""
+        import requests
+        from requests.adapters import HTTPAdapter
+        class TimeoutAdapter(HTTPAdapter):
+            def send(self, request, **kwargs):
+                kwargs.setdefault("timeout", 5)
+                return super().send(request, **kwargs)
+        session = requests.Session()
+        session.mount("https://", TimeoutAdapter())
+        def fetch(url):
+            return session.get(url)
+        """, set(), {"missing-timeout"}),
+})
