@@ -569,3 +569,14 @@ CASES.update({
             return session.get(url)
         """, set(), {"missing-timeout"}),
 })
+
+CASES.update({
+    "async_requests_session.py": ("""
+        import requests
+        class Gateway:
+            def __init__(self):
+                self.http = requests.Session()
+            async def charge(self, payload):
+                return self.http.post("https://pay.example.com/charge", json=payload, timeout=10).json()
+        """, {"blocking-call-in-async"}, {"missing-timeout"}),
+})

@@ -251,10 +251,15 @@ def missing_timeouts(ctx: FileContext) -> Iterator[RawFinding]:
 
 
 def _requests_sessions(ctx: FileContext) -> set[str]:
-    if "requests" not in ctx.imports():
-        return set()
     if re.search(r"\.mount\(", ctx.text) and "timeout" in ctx.text:
         return set()  # a mounted adapter that sets a default timeout (the TimeoutHTTPAdapter pattern)
+    return requests_sessions(ctx)
+
+
+def requests_sessions(ctx: FileContext) -> set[str]:
+    """Names bound to a ``requests.Session()`` in this file (``s``, ``self.http``, ``http``)."""
+    if "requests" not in ctx.imports():
+        return set()
     bare = bool(re.search(r"from\s+requests\s+import[^\n]*\bSession\b", ctx.imports()))
     names: set[str] = set()
     for call, callee in ctx.calls():

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 _SYNC_DB_METHODS = {"query", "execute", "scalar", "scalars", "commit", "flush", "refresh", "exec", "merge",
                     "bulk_save_objects", "executemany", "fetchall", "fetchone"}
+_HTTP = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
 _FILE_METHODS = {"read_text", "read_bytes", "write_text", "write_bytes"}
 _BLOCKING_CALLS = re.compile(
     r"^((pd|pandas)\.read_(csv|excel|sql|sql_query|sql_table|parquet|json|feather|pickle)|"
@@ -61,19 +62,30 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
     seen_db: set[int] = set()
     if "async" not in ctx.text:
         return
+    from mentor_local.analysis.rules.app import requests_sessions
+
+    sessions = requests_sessions(ctx)
     for call, callee in ctx.calls():
         method = S.last_name(callee)
         if "(" in callee and method not in _FILE_METHODS:
             continue
         recv = receiver(callee)
-        if not (method in _SYNC_DB_METHODS or method in _FILE_METHODS or method in _BOTO_METHODS
+        http_session = bool(sessions) and "." in callee and callee.rsplit(".", 1)[0] in sessions and method in _HTTP
+        if not (method in _SYNC_DB_METHODS or method in _FILE_METHODS or method in _BOTO_METHODS or http_session
                 or method in _REDIS_METHODS or _BLOCKING_CALLS.match(callee)) or is_awaited(call):
             continue
         scope = _nearest_scope(call)
         if not S.is_async_def(scope):
             continue
         assert scope is not None
-        if method in _SYNC_DB_METHODS and is_session_name(recv) and not _in_async_with(call):
+        if http_session:
+            yield RawFinding(
+                S.line(call), S.line(call), "blocking-call-in-async", "sync-http-in-async",
+                f"`{callee}(...)` is a blocking requests.Session call inside `async def {S.function_name(scope)}`: "
+                "the event loop stops for the whole round trip; use httpx.AsyncClient",
+                hints=("http", "client"),
+            )
+        elif method in _SYNC_DB_METHODS and is_session_name(recv) and not _in_async_with(call):
             if "Async" in _param_annotation(scope, recv) or scope.id in seen_db:
                 continue
             seen_db.add(scope.id)
