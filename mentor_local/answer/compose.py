@@ -174,7 +174,7 @@ def implementation_guide(facts: Facts) -> str:
         parts.append(f"{i}. Change `{f.path}:{f.line}` ({f.message}).")
     code = last_code_block(card)
     if code:
-        parts += ["", f"The card's production version, to adapt to your code:", "", "```python", code, "```"]
+        parts += ["", "The card's production version, to adapt to your code:", "", "```python", code, "```"]
     return "\n".join(parts)
 
 

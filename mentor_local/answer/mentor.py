@@ -126,6 +126,11 @@ class Mentor:
                                              probe=path.name != BUNDLED_NAME, temperature=self.temperature)
         return self._backend
 
+    @property
+    def chat_model(self) -> Any:
+        """The backend once built (``None`` before): the TUI hands it to the next Mentor after a re-index."""
+        return self._backend
+
     def load(self) -> Mentor:
         """Load the model now (the TUI calls this in a worker so the first question starts fast)."""
         _ = self.backend
@@ -298,6 +303,8 @@ class Mentor:
             "completion_tokens": int(stats["completion_tokens"] or 0),
             "decode_tokens_per_s": round(float(stats["decode_tokens"] or 0) / decode_s, 2) if decode_s > 0 else None,
             "total_s": round(total, 3),
+            "decode_s": round(decode_s, 4),
+            "decode_tokens": int(stats["decode_tokens"] or 0),
             "cancelled": cancelled,
             "sources_dropped": packed.dropped,
         }

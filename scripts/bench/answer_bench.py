@@ -1,0 +1,265 @@
+#!/usr/bin/env python
+"""Answer benchmark: 20 questions over a real codebase with the bundled model.
+
+Prints, measured in one run:
+  * answers with the six sections in order and non-empty (goal 20/20);
+  * unbacked citations left in the answers (goal 0), and how many the checks removed;
+  * decode tokens/s through Mentor vs raw llama-cpp-python on the same Llama object
+    (same file, threads, context and sampling; the same prompts replayed) (goal >= 0.95x);
+  * time to first token of a follow-up vs the cold first question (KV cache emptied) (goal <= 0.5x);
+  * peak RSS with the model and the embedder loaded (goal <= 1.2 GB).
+
+Default codebase: the flask 3.1.3 wheel unpacked into bench-data/flask (downloaded once with pip).
+
+    .venv/bin/python scripts/bench/answer_bench.py                       # index (once) + 20 questions
+    .venv/bin/python scripts/bench/answer_bench.py --save-replay bench-data/answer-replay.json
+    python scripts/bench/answer_bench.py --replay bench-data/answer-replay.json --gpu-layers auto
+        # replays the saved retrieval (no Chroma, no embedder needed): for a GPU machine
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = [
+    "How does Flask route an incoming request to a view function?",
+    "Where is the application context pushed and popped?",
+    "How does Flask load configuration from files and environment variables?",
+    "How are sessions signed, and what happens without a secret key?",
+    "How does the test client send requests to the app?",
+    "Where are exceptions turned into HTTP error responses?",
+    "How do blueprints register their routes on the app?",
+    "How can a view stream a response?",
+    "What does the flask command do when it cannot find the app?",
+    "How are JSON responses built, and which JSON provider is used?",
+    "How are static files served and cached?",
+    "Where could a request block the server or hang?",
+    "In what order do before_request and after_request hooks run?",
+    "How does url_for build URLs?",
+    "Where is the Jinja environment created and how are templates rendered?",
+    "Is there shared mutable state that could race between threads?",
+    "How does Flask run async views?",
+    "How is debug mode switched on, and is that safe in production?",
+    "Where are signals sent and what are they for?",
+    "How would I add request validation to a view?",
+]
+FOLLOW_UPS = [
+    (0, "How would I test that?"),
+    (3, "How do I rotate the secret key safely?"),
+    (5, "Can I return JSON errors instead?"),
+    (11, "How do I fix it?"),
+    (15, "Where should I add a lock?"),
+]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def ensure_flask(dest: Path) -> Path:
+    if (dest / "flask" / "app.py").is_file():
+        return dest
+    wheels = dest.parent / "wheels"
+    wheel = next(iter(sorted(wheels.glob("flask-3.1.3-*.whl"))), None)
+    if wheel is None:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "flask==3.1.3", "-d", str(wheels)],
+                       check=True)
+        wheel = next(iter(sorted(wheels.glob("flask-3.1.3-*.whl"))))
+    dest.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(dest)
+    return dest
+
+
+class ReplayIndex:
+    """Serves the retrieval saved by an earlier run: the GPU check needs no Chroma and no embedder."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        from mentor_local.domain import Hit
+
+        self.repo = Path(data["repo"])
+        self.index_dir = Path(data.get("index_dir", "."))
+        self._hits = {key: [Hit(**h) for h in hits] for key, hits in data["searches"].items()}
+
+    def search(self, query: str, k: int = 10, source: str = "all") -> list[Any]:
+        return self._hits.get(f"{source}\0{query}", [])[:k]
+
+
+class RecordingIndex:
+    def __init__(self, index: Any) -> None:
+        self._index = index
+        self.repo = index.repo
+        self.searches: dict[str, list[dict[str, Any]]] = {}
+
+    def search(self, query: str, k: int = 10, source: str = "all") -> list[Any]:
+        import dataclasses
+
+        hits = self._index.search(query, k=k, source=source)
+        self.searches[f"{source}\0{query}"] = [dataclasses.asdict(h) for h in hits]
+        return hits
+
+
+def raw_decode(llm: Any, prompt: str, max_tokens: int, stop: list[str], sampling: dict[str, Any]) -> tuple[int, float]:
+    """Decode the same prompt with llama-cpp-python directly: (tokens after the first, seconds after the first)."""
+    first = last = None
+    n = 0
+    for _chunk in llm.create_completion(prompt, max_tokens=max_tokens, stop=stop, stream=True, **sampling):
+        now = time.perf_counter()
+        first = first or now
+        last = now
+        n += 1
+    if first is None or last is None or n < 2:
+        return 0, 0.0
+    return n - 1, last - first
+
+
+def check(answer: Any) -> tuple[bool, int, int]:
+    from mentor_local.answer.citations import SourceRange, find_citations, is_backed
+    from mentor_local.domain import SECTION_NAMES
+
+    heads = re.findall(r"^### (.+)$", answer.answer, flags=re.M)
+    ok = heads == list(SECTION_NAMES) and all(answer.sections.get(n, "").strip() for n in SECTION_NAMES)
+    ranges = [SourceRange(h.path, h.start_line, h.end_line) for h in answer.sources if h.source == "code"]
+    ranges += [SourceRange(f.path, f.line, max(f.line, f.end_line)) for f in answer.findings]
+    left = sum(1 for c in find_citations(answer.answer) if not is_backed(*c, ranges))
+    removed = sum(1 for c in answer.citations if not c.valid)
+    return ok, left, removed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repo", type=Path, default=ROOT / "bench-data" / "flask")
+    ap.add_argument("--index-dir", type=Path, default=ROOT / "bench-data" / "answer-index-flask")
+    ap.add_argument("--questions", type=int, default=20)
+    ap.add_argument("--pairs", type=int, default=len(FOLLOW_UPS), help="cold/follow-up pairs for the TTFT figure")
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--n-ctx", type=int, default=4096)
+    ap.add_argument("--gpu-layers", default="0")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--save-replay", type=Path, default=None, help="save the retrieval for a --replay run")
+    ap.add_argument("--replay", type=Path, default=None, help="use retrieval saved by --save-replay")
+    ap.add_argument("--json-out", type=Path, default=None)
+    args = ap.parse_args()
+
+    from mentor_local import offline
+
+    offline.apply()
+    from mentor_local.answer.mentor import Mentor
+    from mentor_local.settings import Settings
+
+    settings = Settings(n_ctx=args.n_ctx, gpu_layers=str(args.gpu_layers), threads=args.threads, model=args.model,
+                        index_dir=args.index_dir)
+    t0 = time.perf_counter()
+    replay: dict[str, Any] | None = None
+    if args.replay:
+        replay = json.loads(args.replay.read_text())
+        index: Any = ReplayIndex(replay)
+        from mentor_local.domain import Finding, RepoProfile
+
+        findings = [Finding(**f) for f in replay["findings"]]
+        prof = RepoProfile(**replay["profile"]) if replay.get("profile") else None
+        mentor = Mentor(index, settings=settings, reviewer=lambda _: findings, profiler=lambda _: prof)
+        index_s = 0.0
+    else:
+        from mentor_local.index import build_index, open_index
+
+        repo = ensure_flask(args.repo)
+        if not (args.index_dir.exists() and any(args.index_dir.iterdir())):
+            build_index(repo, index_dir=args.index_dir)
+        index = RecordingIndex(open_index(repo, index_dir=args.index_dir, settings=settings))
+        mentor = Mentor(index, settings=settings)
+        index_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    mentor.load()
+    load_s = time.perf_counter() - t1
+    backend = mentor.backend
+    llm = backend.llm
+    sampling = backend._sampling()
+    t2 = time.perf_counter()
+    index.search("warm up the embedder", k=1, source="code")
+    findings_all = mentor.repo_findings()
+    prof = mentor.repo_profile()
+    warm_s = time.perf_counter() - t2
+    print(f"model {backend.info()}  load {load_s:.2f}s  index open/build {index_s:.1f}s  "
+          f"embedder+review+profile {warm_s:.1f}s  findings {len(findings_all)}", flush=True)
+
+    rows = []
+    m_tokens = m_secs = r_tokens = r_secs = 0.0
+    for i, q in enumerate(QUESTIONS[: args.questions]):
+        a = mentor.ask(q)
+        ok, left, removed = check(a)
+        m_tokens += a.timings["decode_tokens"]
+        m_secs += a.timings["decode_s"]
+        for tr in mentor.last_trace:  # the same prompts, straight through llama-cpp-python
+            n, s = raw_decode(llm, tr["prompt"], tr["max_tokens"], tr["stop"], sampling)
+            r_tokens += n
+            r_secs += s
+        notes = sum(1 for body in a.sections.values() if "_Mentor's note:_" in body)
+        rows.append({"q": q, "ok": ok, "unbacked": left, "removed": removed, "notes": notes, **a.timings})
+        print(f"{i + 1:2d}. ok={ok} unbacked={left} removed={removed} notes={notes}/6 "
+              f"prompt={a.timings['prompt_tokens']} ttft={a.timings['ttft_s']} "
+              f"tok/s={a.timings['decode_tokens_per_s']} total={a.timings['total_s']}s  {q}", flush=True)
+
+    pairs = []
+    for qi, follow in FOLLOW_UPS[: args.pairs]:
+        llm.reset()  # an empty KV cache: the first question of a conversation reads its whole prompt
+        first = mentor.ask(QUESTIONS[qi])
+        second = mentor.ask(follow, history=[(first.question, first.answer)])
+        ok2, left2, _ = check(second)
+        pairs.append({"cold_ttft_s": first.timings["ttft_s"], "follow_ttft_s": second.timings["ttft_s"],
+                      "follow_ok": ok2, "follow_unbacked": left2})
+        print(f"pair {qi}: cold ttft {first.timings['ttft_s']}s, follow-up ttft {second.timings['ttft_s']}s "
+              f"(ok={ok2}, unbacked={left2})", flush=True)
+    peak = rss_mb()
+
+    cold = [p["cold_ttft_s"] for p in pairs if p["cold_ttft_s"]]
+    warm = [p["follow_ttft_s"] for p in pairs if p["follow_ttft_s"]]
+    mentor_rate = m_tokens / m_secs if m_secs else 0.0
+    raw_rate = r_tokens / r_secs if r_secs else 0.0
+    summary = {
+        "device": "gpu" if backend.gpu_layers != 0 else "cpu",
+        "model": backend.info(),
+        "questions": len(rows),
+        "six_sections_in_order": sum(r["ok"] for r in rows) + sum(p["follow_ok"] for p in pairs),
+        "answers_checked": len(rows) + len(pairs),
+        "unbacked_citations_left": sum(r["unbacked"] for r in rows) + sum(p["follow_unbacked"] for p in pairs),
+        "citations_removed_by_checks": sum(r["removed"] for r in rows),
+        "sections_with_model_note": sum(r["notes"] for r in rows),
+        "decode_tok_s_mentor": round(mentor_rate, 2),
+        "decode_tok_s_raw": round(raw_rate, 2),
+        "decode_ratio": round(mentor_rate / raw_rate, 3) if raw_rate else None,
+        "decode_tokens_measured": {"mentor": int(m_tokens), "raw": int(r_tokens)},
+        "ttft_cold_median_s": round(statistics.median(cold), 3) if cold else None,
+        "ttft_follow_up_median_s": round(statistics.median(warm), 3) if warm else None,
+        "ttft_ratio": round(statistics.median(warm) / statistics.median(cold), 3) if cold and warm else None,
+        "first_question_ttft_s": rows[0]["ttft_s"] if rows else None,
+        "mean_total_s": round(statistics.mean(r["total_s"] for r in rows), 2) if rows else None,
+        "peak_rss_mb": round(peak, 1),
+        "model_load_s": round(load_s, 2),
+    }
+    print(json.dumps(summary, indent=2))
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"summary": summary, "rows": rows, "pairs": pairs}, indent=2))
+    if args.save_replay and not replay:
+        data = {"repo": str(index.repo), "searches": index.searches,
+                "findings": [f.to_json() for f in findings_all], "profile": prof.to_json() if prof else None}
+        args.save_replay.write_text(json.dumps(data))
+        print(f"replay saved to {args.save_replay}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# GPU check for the answer path: build llama-cpp-python with CUDA, replay the answer
+# benchmark with every layer offloaded, and print decode tokens/s and time to first
+# token against a CPU run of the same prompts, on the same machine.
+#
+# Needs on the GPU machine (no internet there):
+#   - python3.11+, nvcc and an NVIDIA driver;
+#   - this repo (knowledge/ and mentor_local/ are tracked files);
+#   - a replay file made on any machine with the full environment:
+#       .venv/bin/python scripts/bench/answer_bench.py --save-replay bench-data/answer-replay.json
+#   - the GGUF: --model PATH (default: models/gemma-3-270m-q4_k_m.gguf);
+#   - the llama-cpp-python 0.3.36 sdist and small wheels (numpy, jinja2, markupsafe, diskcache,
+#     typing-extensions, pyyaml) in a wheelhouse, made with:
+#       pip download --no-binary llama-cpp-python llama-cpp-python==0.3.36 pyyaml -d .whl
+#     (or any of them already installed there; the venv sees system site-packages).
+#
+# Usage:
+#   scripts/gpu_check.sh [--cpu-only] [--model GGUF] [--replay FILE] [--wheelhouse DIR] [--questions N]
+#   --cpu-only: no CUDA build; runs both passes on the CPU with the current python (a dry run of the script).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CPU_ONLY=0
+MODEL="$ROOT/models/gemma-3-270m-q4_k_m.gguf"
+REPLAY="$ROOT/bench-data/answer-replay.json"
+WHEELHOUSE="$ROOT/.whl"
+QUESTIONS=6
+PAIRS=3
+PY="${PYTHON:-python3}"
+WORK="${GPU_CHECK_DIR:-$(mktemp -d /tmp/gpu-check.XXXXXX)}"
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --cpu-only) CPU_ONLY=1 ;;
+    --model) MODEL="$2"; shift ;;
+    --replay) REPLAY="$2"; shift ;;
+    --wheelhouse) WHEELHOUSE="$2"; shift ;;
+    --questions) QUESTIONS="$2"; shift ;;
+    --pairs) PAIRS="$2"; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "gpu_check: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+die() { echo "gpu_check: $*" >&2; exit 2; }
+[[ -f "$MODEL" ]] || die "no model at $MODEL (pass --model PATH)"
+[[ -f "$REPLAY" ]] || die "no replay file at $REPLAY (make it with answer_bench.py --save-replay)"
+echo "== gpu_check: work dir $WORK, model $MODEL, replay $REPLAY"
+
+if [[ $CPU_ONLY == 1 ]]; then
+  RUNPY="$PY"
+  GPU_LAYERS="0"
+  echo "== --cpu-only: skipping the CUDA build; both passes run on the CPU with $RUNPY"
+else
+  command -v nvcc >/dev/null || die "nvcc not found: install the CUDA toolkit or use --cpu-only"
+  nvidia-smi -L || die "nvidia-smi failed: no usable GPU"
+  nvcc --version | tail -1
+  "$PY" -m venv --system-site-packages "$WORK/venv"
+  RUNPY="$WORK/venv/bin/python"
+  PIP=("$RUNPY" -m pip install --no-input --disable-pip-version-check)
+  if [[ -d "$WHEELHOUSE" ]]; then PIP+=(--no-index --find-links "$WHEELHOUSE"); fi
+  # Native arch of the card we are on (H100: 90); building for one arch keeps the build short.
+  ARCH="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.')"
+  echo "== building llama-cpp-python with CUDA for sm_${ARCH:-native} (several minutes)"
+  t0=$(date +%s)
+  CMAKE_ARGS="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=${ARCH:-native}" FORCE_CMAKE=1 \
+    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+    "${PIP[@]}" --no-cache-dir --force-reinstall "llama-cpp-python==0.3.36" >"$WORK/build.log" 2>&1 \
+    || { tail -40 "$WORK/build.log"; die "CUDA build failed (log: $WORK/build.log)"; }
+  echo "== built in $(( $(date +%s) - t0 ))s"
+  "${PIP[@]}" pyyaml >/dev/null 2>&1 || true
+  GPU_LAYERS="auto"
+  "$RUNPY" -c "import llama_cpp; assert llama_cpp.llama_supports_gpu_offload(), 'this build cannot offload'; print('== GPU offload supported')"
+fi
+
+run_pass() {  # $1: label, $2: gpu layers
+  echo "== pass $1 (gpu_layers=$2)"
+  PYTHONPATH="$ROOT" "$RUNPY" "$ROOT/scripts/bench/answer_bench.py" --replay "$REPLAY" --model "$MODEL" \
+    --gpu-layers "$2" --questions "$QUESTIONS" --pairs "$PAIRS" --json-out "$WORK/$1.json" | tail -40
+}
+
+run_pass cpu 0
+run_pass gpu "$GPU_LAYERS"
+
+"$RUNPY" - "$WORK/cpu.json" "$WORK/gpu.json" <<'EOF'
+import json, sys
+cpu, gpu = (json.load(open(p))["summary"] for p in sys.argv[1:3])
+print("\n== GPU vs CPU (same prompts, same machine)")
+print(f"{'':28s}{'CPU':>12s}{'GPU':>12s}")
+for key in ("decode_tok_s_mentor", "decode_tok_s_raw", "ttft_cold_median_s", "ttft_follow_up_median_s",
+            "mean_total_s", "six_sections_in_order", "unbacked_citations_left", "model_load_s"):
+    print(f"{key:28s}{str(cpu.get(key)):>12s}{str(gpu.get(key)):>12s}")
+print(f"gpu_layers: cpu={cpu['model']['gpu_layers']} gpu={gpu['model']['gpu_layers']}")
+EOF
