@@ -144,6 +144,10 @@ _ORDERED_METHODS = re.compile(
 )
 
 
+# events, messages and stream chunks must reach the consumer in order
+_ORDERED_NAMES = re.compile(r"emit|publish|broadcast|stream|yield|progress", re.I)
+
+
 def _loop_vars(loop: Node) -> tuple[Node | None, list[str], list[Node]]:
     if loop.type == "for_statement":
         left = loop.child_by_field_name("left")
@@ -193,7 +197,7 @@ def sequential_awaits(ctx: FileContext) -> Iterator[RawFinding]:
             if _nearest_scope(n) != scope:
                 continue
             callee = S.call_name(call)
-            if "(" in callee or _ORDERED_METHODS.match(S.last_name(callee)):
+            if "(" in callee or _ORDERED_METHODS.match(S.last_name(callee)) or _ORDERED_NAMES.search(S.last_name(callee)):
                 continue
             if _ORDERED_RECEIVERS.search(receiver(callee)) or is_session_name(receiver(callee)):
                 continue
