@@ -580,3 +580,34 @@ CASES.update({
                 return self.http.post("https://pay.example.com/charge", json=payload, timeout=10).json()
         """, {"blocking-call-in-async"}, {"missing-timeout"}),
 })
+
+CASES.update({
+    "bg_tasks.py": ("""
+        import httpx
+        from fastapi import BackgroundTasks, FastAPI
+        app = FastAPI()
+        def send_welcome(email):
+            httpx.post("https://mail.example.com/send", json={"to": email}, timeout=5)
+        @app.post("/signup")
+        def signup(email: str, background_tasks: BackgroundTasks):
+            background_tasks.add_task(send_welcome, email)
+            return {"ok": True}
+        """, {"task-without-retry"}, set()),
+    "bg_tasks_ok.py": ("""
+        import dramatiq, httpx
+        from tenacity import retry, stop_after_attempt, wait_exponential
+        from fastapi import BackgroundTasks
+        @retry(stop=stop_after_attempt(5), wait=wait_exponential())
+        def send_welcome(email):
+            httpx.post("https://mail.example.com/send", json={"to": email}, timeout=5)
+        def signup(email, background_tasks: BackgroundTasks):
+            background_tasks.add_task(send_welcome, email)
+        def audit(event):
+            return event
+        def log_it(background_tasks: BackgroundTasks):
+            background_tasks.add_task(audit, "x")
+        @dramatiq.actor(queue_name="mail")
+        def deliver(email):
+            httpx.post("https://mail.example.com/send", json={"to": email}, timeout=5)
+        """, set(), {"task-without-retry"}),
+})

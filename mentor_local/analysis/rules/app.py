@@ -482,7 +482,7 @@ def unvalidated_input(ctx: FileContext) -> Iterator[RawFinding]:
 
 # --- task-without-retry -----------------------------------------------------------------------
 
-_TASK_DECORATOR = re.compile(r"^@\s*((\w+\.)*task|shared_task|(\w+\.)*periodic_task|huey\.\w*task)\s*(\(|$)")
+_TASK_DECORATOR = re.compile(r"^@\s*((\w+\.)*task|shared_task|(\w+\.)*periodic_task|huey\.\w*task|(\w+\.)*actor)\s*(\(|$)")
 _NETWORK_CALL = re.compile(
     r"^(requests|httpx|urllib\.request|urllib3|aiohttp|smtplib|stripe|boto3|sendgrid|twilio|slack_sdk|paramiko|"
     r"ftplib|openai|mailchimp\w*|pusher|firebase_admin)\.|"
@@ -513,13 +513,22 @@ def _is_network_call(callee: str) -> bool:
     )
 
 
+_SELF_RETRYING = re.compile(r"@\s*(\w+\.)*(retry|retrying|backoff\.on_exception|on_exception|stamina\.retry)\b")
+
+
 def rq_enqueue_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
-    """RQ: ``queue.enqueue(send_receipt, ...)`` with no ``retry=Retry(...)`` for a job that calls the network."""
-    if ".enqueue" not in ctx.text:
+    """RQ ``queue.enqueue(send_receipt, ...)`` with no ``retry=Retry(...)``, or FastAPI/Starlette
+    ``background_tasks.add_task(send_receipt, ...)`` (which never retries), for a job that calls the network."""
+    if ".enqueue" not in ctx.text and ".add_task" not in ctx.text:
         return
     network = _network_functions(ctx)
+    retrying = {S.function_name(fn) for fn in ctx.nodes("functions", "function")
+                if any(_SELF_RETRYING.match(S.decorator_text(d)) for d in S.decorators(fn))}
     for call, callee in ctx.calls():
-        if S.last_name(callee) not in ("enqueue", "enqueue_call", "enqueue_in", "enqueue_at"):
+        method = S.last_name(callee)
+        if method not in ("enqueue", "enqueue_call", "enqueue_in", "enqueue_at", "add_task"):
+            continue
+        if method == "add_task" and not re.search(r"background|tasks$|^bg", callee.rsplit(".", 1)[0], re.I):
             continue
         kw = S.keyword_args(call)
         if "retry" in kw:
@@ -528,7 +537,15 @@ def rq_enqueue_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
         target = kw.get("func") or (args[0] if args else None)
         name = S.text(target).rsplit(".", 1)[-1] if target is not None else ""
         job_net = network.get(name) or (name if _NETWORK_NAME.search(name) else None)
-        if not job_net:
+        if not job_net or name in retrying:
+            continue
+        if method == "add_task":
+            yield RawFinding(
+                S.line(call), S.line(call), "task-without-retry", "background-task-no-retry",
+                f"`{callee}({name}, ...)` runs a network job as an in-process background task: it is never retried "
+                "and is lost if the request's worker restarts; use a queue with retries (or retry inside the job)",
+                hints=("background", "fastapi", "retries"),
+            )
             continue
         yield RawFinding(
             S.line(call), S.line(call), "task-without-retry", "rq-no-retry",
@@ -552,6 +569,8 @@ def task_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
         deco_text = S.decorator_text(task_decos[0])
         if re.search(r"autoretry_for|retry_backoff|\bretry\s*=|\bretries\s*=|base\s*=", deco_text):
             continue
+        if re.match(r"@\s*(\w+\.)*actor\b", deco_text) and not re.search(r"max_retries\s*=\s*0\b", deco_text):
+            continue  # Dramatiq retries by default (up to 20 times with backoff)
         body = body_nodes(fn)
         if any(n.type == "call" and S.last_name(S.call_name(n)) == "retry" for n in body):
             continue
