@@ -53,6 +53,8 @@ def _run(args: argparse.Namespace) -> int:
         emit_json([f.to_json() for f in report.findings])
         for s in report.skipped:
             print(f"mentor: skipped {s.path}: {s.reason}", file=sys.stderr)
+        for note in report.notes:
+            print(f"mentor: note: {note}", file=sys.stderr)
     else:
         print(review_text(report))
     return 0

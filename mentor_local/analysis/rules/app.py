@@ -536,7 +536,8 @@ def rq_enqueue_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
         args = S.positional_args(call)
         target = kw.get("func") or (args[0] if args else None)
         name = S.text(target).rsplit(".", 1)[-1] if target is not None else ""
-        job_net = network.get(name) or (name if _NETWORK_NAME.search(name) else None)
+        # background tasks run in-process: only a job defined here, seen to call the network, counts
+        job_net = network.get(name) or (name if method != "add_task" and _NETWORK_NAME.search(name) else None)
         if not job_net or name in retrying:
             continue
         if method == "add_task":
@@ -555,7 +556,7 @@ def rq_enqueue_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
         )
 
 
-_NETWORK_NAME = re.compile(r"(send|deliver|notify|webhook|sync|upload|charge|email|sms|push|fetch)_?", re.I)
+_NETWORK_NAME = re.compile(r"(send|deliver|notify|webhook|sync|charge|email|sms|fetch)_?", re.I)
 
 
 def task_without_retry(ctx: FileContext) -> Iterator[RawFinding]:
@@ -635,30 +636,11 @@ def handler_handles(handler: Node) -> bool:
             if _HANDLES.match(S.last_name(callee)) or is_logger_call(callee) or re.search(r"sentry|logger|logging|log\b",
                                                                                            callee):
                 return True
-        if alias and n.type == "identifier" and S.text(n) == alias and _hands_on(n, body):
-            return True
+        if alias and n.type == "identifier" and S.text(n) == alias:
+            return True  # the error is passed on or reported back (even as text): not silently dropped
     return False
 
 
-_TEXT_ONLY = re.compile(r"^(str|repr|format|join|type|getattr|isinstance|dict|jsonify|render|render_template|"
-                        r"\w*Response|\w*Exception|\w*Error)$")
-
-
-def _hands_on(ref: Node, stop: Node) -> bool:
-    """The exception object itself is passed on (``errors.append(exc)``, ``fut.set_exception(exc)``,
-    ``return exc``), not just turned into text for a default return value (``return {"error": str(exc)}``)."""
-    cur = ref.parent
-    while cur is not None and cur != stop:
-        if cur.type == "call":
-            name = S.last_name(S.call_name(cur))
-            if not _TEXT_ONLY.match(name):
-                return True
-        if cur.type in ("return_statement", "assignment") and cur.named_children and cur.named_children[0] == ref:
-            return True
-        if cur.type in ("interpolation", "string", "binary_operator", "dictionary", "pair", "list", "tuple"):
-            pass
-        cur = cur.parent
-    return False
 
 
 def suppress_exception(ctx: FileContext) -> Iterator[RawFinding]:
