@@ -83,7 +83,13 @@ def review_report(
     max_file_bytes: int | None = None,
     cards: list[Card] | None = None,
     config: ReviewConfig | None = None,
+    workers: int = 1,
 ) -> ReviewReport:
+    """Review the repo at ``path``: findings, skipped files and notes.
+
+    ``workers > 1`` splits the files between forked processes (POSIX only). Only callers that know their
+    process has no other threads should ask for it (the ``mentor review`` command does); the default is serial.
+    """
     started = time.perf_counter()
     repo = _repo(path)
     cfg = config if config is not None else load_review_config(repo)
@@ -92,15 +98,65 @@ def review_report(
 
         max_file_bytes = load_settings(repo).max_file_bytes
     notes: list[str] = []
-    contexts, skipped = load_files(repo, max_file_bytes)
-    reviewed = [c for c in contexts if not c.is_test and not cfg.excluded(c.path)]
-    texts = [c.text for c in contexts]
-    relationships, schemas = relationship_names(texts), schema_names(texts)
-    for c in reviewed:
-        c.relationships, c.schemas = relationships, schemas
+    files, skipped = discover_python(repo, max_file_bytes)
+    facts = repo_facts(files)
+    chunks = _split(files, workers if _can_fork() and len(files) >= 2 * _MIN_FILES_PER_WORKER else 1)
+    results: list[ChunkResult] = []
+    if len(chunks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
+        with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(review_chunk, repo, chunk, cfg, facts) for chunk in chunks[1:]]
+            results.append(review_chunk(repo, chunks[0], cfg, facts))
+            results += [f.result() for f in futures]
+    else:
+        results.append(review_chunk(repo, files, cfg, facts))
+    raw = [item for r in results for item in r.raw]
+    skipped += [s for r in results for s in r.skipped]
+    for r in results:
+        notes += [n for n in r.notes if n not in notes]
+    if cards is None:
+        cards = _load_cards(notes)
+    findings = _finish(raw, cards)
+    return ReviewReport(str(repo), findings, sorted(skipped, key=lambda s: s.path), sum(r.reviewed for r in results),
+                        round(time.perf_counter() - started, 3), notes)
+
+
+_MIN_FILES_PER_WORKER = 40
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    """What the per-file rules need to know about the whole repo."""
+
+    relationships: frozenset[str] = frozenset()
+    schemas: frozenset[str] = frozenset()
+
+
+@dataclass
+class ChunkResult:
+    raw: list[tuple[str, RawFinding]]
+    skipped: list[SkippedFile]
+    reviewed: int
+    notes: list[str]
+
+
+def repo_facts(files: list[Any]) -> RepoFacts:
+    from mentor_local.indexing.discover import read_text
+
+    texts = [t for f in files if (t := read_text(f.abspath)[0]) is not None]
+    return RepoFacts(relationship_names(texts), schema_names(texts))
+
+
+def review_chunk(repo: Path, files: list[Any], cfg: ReviewConfig, facts: RepoFacts) -> ChunkResult:
+    """Parse, check and ruff-lint some of the repo's files; return raw findings that survive noqa and config."""
     from mentor_local.analysis import ruff_rules
 
+    contexts, skipped = parse_files(files)
+    reviewed = [c for c in contexts if not c.is_test and not cfg.excluded(c.path)]
+    for c in reviewed:
+        c.relationships, c.schemas = facts.relationships, facts.schemas
     proc = ruff_rules.start_ruff(repo, [c.path for c in reviewed])
     raw: list[tuple[FileContext, RawFinding]] = []
     all_checks = checks()
@@ -108,18 +164,33 @@ def review_report(
         for check in all_checks:
             raw.extend((ctx, f) for f in check(ctx))
     ruff = ruff_rules.collect_ruff(repo, proc)
-    if ruff.error:
-        notes.append(ruff.error)
     by_path = {c.path: c for c in reviewed}
     for rel, items in ruff.by_path.items():
         found = by_path.get(rel)
         if found is not None:
             raw.extend((found, f) for f in ruff_rules.ruff_findings(found, items))
+    kept = [(ctx.path, f) for ctx, f in raw if _keep(ctx, f, cfg)]
+    return ChunkResult(kept, skipped, len(reviewed), [ruff.error] if ruff.error else [])
 
-    if cards is None:
-        cards = _load_cards(notes)
-    findings = _finish(raw, cfg, cards)
-    return ReviewReport(str(repo), findings, skipped, len(reviewed), round(time.perf_counter() - started, 3), notes)
+
+def _can_fork() -> bool:
+    import os
+    import sys
+
+    return hasattr(os, "fork") and sys.platform != "darwin"
+
+
+def _split(files: list[Any], n: int) -> list[list[Any]]:
+    """``n`` chunks of about equal total size (parse and query time follow file size)."""
+    if n <= 1:
+        return [files]
+    chunks: list[list[Any]] = [[] for _ in range(n)]
+    sizes = [0] * n
+    for f in sorted(files, key=lambda f: -f.size):
+        i = sizes.index(min(sizes))
+        chunks[i].append(f)
+        sizes[i] += f.size
+    return [c for c in chunks if c]
 
 
 def _repo(path: str | Path) -> Path:
@@ -131,18 +202,24 @@ def _repo(path: str | Path) -> Path:
     return repo.resolve()
 
 
-def load_files(repo: Path, max_file_bytes: int) -> tuple[list[FileContext], list[SkippedFile]]:
-    """Parse every Python file indexing would see; report the others that cannot be reviewed, with the reason."""
-    from mentor_local.analysis import syntax
-    from mentor_local.indexing.discover import discover, read_text
+def discover_python(repo: Path, max_file_bytes: int) -> tuple[list[Any], list[SkippedFile]]:
+    """The Python files indexing would see, and the skipped ``.py`` files with their reasons."""
+    from mentor_local.indexing.discover import discover
 
     files, skipped_all = discover(repo, max_file_bytes=max_file_bytes)
     skipped = [s for s in skipped_all if s.path.endswith((".py", ".pyi")) and "ignored by" not in s.reason]
+    return [f for f in files if f.path.endswith(".py")], skipped
+
+
+def parse_files(files: list[Any]) -> tuple[list[FileContext], list[SkippedFile]]:
+    """Read and parse files; non-UTF-8, binary and syntax-error files come back as skipped with the reason."""
+    from mentor_local.analysis import syntax
+    from mentor_local.indexing.discover import read_text
+
     parser = syntax.parser()
     contexts: list[FileContext] = []
+    skipped: list[SkippedFile] = []
     for f in files:
-        if not f.path.endswith(".py"):
-            continue
         text, reason = read_text(f.abspath)
         if text is None:
             skipped.append(SkippedFile(f.path, reason or "unreadable"))
@@ -155,7 +232,14 @@ def load_files(repo: Path, max_file_bytes: int) -> tuple[list[FileContext], list
                 skipped.append(SkippedFile(f.path, error))
                 continue
         contexts.append(FileContext(f.path, text, src, tree, text.splitlines()))
-    return contexts, sorted(skipped, key=lambda s: s.path)
+    return contexts, skipped
+
+
+def load_files(repo: Path, max_file_bytes: int) -> tuple[list[FileContext], list[SkippedFile]]:
+    """Parse every Python file indexing would see; report the others that cannot be reviewed, with the reason."""
+    files, skipped = discover_python(repo, max_file_bytes)
+    contexts, more = parse_files(files)
+    return contexts, sorted(skipped + more, key=lambda s: s.path)
 
 
 def _syntax_error(text: str, path: str) -> str | None:
@@ -198,20 +282,22 @@ def _silenced(ctx: FileContext, f: RawFinding) -> bool:
     return False
 
 
-def _finish(raw: list[tuple[FileContext, RawFinding]], cfg: ReviewConfig, cards: list[Card]) -> list[Finding]:
+def _keep(ctx: FileContext, f: RawFinding, cfg: ReviewConfig) -> bool:
+    if f.topic not in TOPICS:
+        raise MentorError(f"internal: rule {f.rule} produced unknown topic {f.topic!r}")
+    if cfg.disabled(f.topic, f.rule) or _silenced(ctx, f):
+        return False
+    return not (ctx.is_migration and f.topic in NOT_IN_MIGRATIONS)
+
+
+def _finish(raw: list[tuple[str, RawFinding]], cards: list[Card]) -> list[Finding]:
     picked: dict[tuple[str, int, str], Finding] = {}
-    for ctx, f in raw:
-        if f.topic not in TOPICS:
-            raise MentorError(f"internal: rule {f.rule} produced unknown topic {f.topic!r}")
-        if cfg.disabled(f.topic, f.rule) or _silenced(ctx, f):
-            continue
-        if ctx.is_migration and f.topic in NOT_IN_MIGRATIONS:
-            continue
-        key = (ctx.path, f.line, f.topic)
+    for path, f in raw:
+        key = (path, f.line, f.topic)
         if key in picked:
             continue
         picked[key] = Finding(
-            path=ctx.path, line=f.line, end_line=max(f.line, f.end_line), topic=f.topic, rule=f.rule,
+            path=path, line=f.line, end_line=max(f.line, f.end_line), topic=f.topic, rule=f.rule,
             severity=f.severity or TOPIC_SEVERITY[f.topic], message=f.message,
             card=best_card(f.topic, f.hints, cards),
         )

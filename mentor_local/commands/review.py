@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mentor_local.commands.common import add_json, emit_json, repo_path, settings_for
@@ -48,7 +49,9 @@ def _run(args: argparse.Namespace) -> int:
 
     repo = repo_path(args.path)
     settings = settings_for(args, repo)
-    report = review_report(repo, max_file_bytes=settings.max_file_bytes)
+    # this process runs no other threads, so it may fork: two processes use both cores of a small machine
+    workers = max(1, min(2, os.cpu_count() or 1))
+    report = review_report(repo, max_file_bytes=settings.max_file_bytes, workers=workers)
     if args.json:
         emit_json([f.to_json() for f in report.findings])
         for s in report.skipped:

@@ -180,3 +180,14 @@ def test_django_shop_regression() -> None:
     assert result["labels"] >= 20
     assert result["recall"] == 1.0
     assert result["precision"] == 1.0
+
+
+def test_two_workers_find_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mentor_local.analysis import review as review_mod
+
+    monkeypatch.setattr(review_mod, "_MIN_FILES_PER_WORKER", 1)
+    serial = review_report(FIXTURE, cards=[])
+    parallel = review_report(FIXTURE, cards=[], workers=2)
+    assert parallel.findings == serial.findings
+    assert parallel.files_reviewed == serial.files_reviewed
+    assert parallel.skipped == serial.skipped
