@@ -99,6 +99,8 @@ class IndexReport:
     skipped: list[SkippedFile] = field(default_factory=list)
     knowledge_chunks: int = 0
     index_dir: str = ""
+    embeddings_from_cache: int = 0
+    """Of ``chunks_embedded``, how many vectors came from the shared embedding cache."""
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -42,7 +42,7 @@ BATCH_CHUNKS = 256
 def chunker_version() -> str:
     from mentor_local.indexing.chunk_python import CHUNKER_VERSION
 
-    return f"{CHUNKER_VERSION}+text-1+card-1"
+    return f"{CHUNKER_VERSION}+text-1+card-2"
 
 
 def _check_repo(repo: str | Path) -> Path:
@@ -115,6 +115,17 @@ class _Work:
     stale: list[str] = field(default_factory=list)
 
 
+class _LazyEmbedder:
+    """Loads the model only when the cache misses, so a cached rebuild never loads torch."""
+
+    def __init__(self, builder: _Builder) -> None:
+        self.builder = builder
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        result: list[list[float]] = self.builder.embedder().embed(texts)
+        return result
+
+
 class _Builder:
     def __init__(self, repo: Path, index_dir: Path, settings: Settings, progress: Progress | None,
                  embedder: Any = None) -> None:
@@ -128,7 +139,7 @@ class _Builder:
         self.embedded = 0
         self.deleted = 0
         self.gen: Path = index_dir
-        self.catalog: Catalog | None = None
+        self._cached: Any = None
 
     # lazily: a no-op re-index never loads torch or opens the vector store
     def embedder(self) -> Any:
@@ -171,11 +182,20 @@ class _Builder:
                 self.store(source).delete(orphans)
         catalog.clear_pending()
 
+    def cached_embedder(self) -> Any:
+        if self._cached is None:
+            from mentor_local.paths import app_home
+            from mentor_local.store.embed_cache import CachedEmbedder, EmbeddingCache
+
+            cache = EmbeddingCache(app_home(self.settings.home) / "cache" / "embeddings.sqlite", EMBEDDER_ID)
+            self._cached = CachedEmbedder(_LazyEmbedder(self), cache)
+        return self._cached
+
     def flush(self, catalog: Catalog, work: _Work) -> None:
         if not work.files:
             return
         if work.to_embed:
-            vectors = self.embedder().embed([c.embed_text for c in work.to_embed])
+            vectors = self.cached_embedder().embed([c.embed_text for c in work.to_embed])
             ids = [c.chunk_id for c in work.to_embed]
             catalog.add_pending(ids, work.source, "add")
             metas = [{"path": c.path, "kind": c.kind, "source": c.source} for c in work.to_embed]
@@ -305,6 +325,10 @@ def build_index(repo: str | Path, index_dir: str | Path | None = None, progress:
             changed = b.sync(catalog, "code", files, _code_chunker, skipped)
             kfiles, kchunker = _knowledge_files()
             b.sync(catalog, "knowledge", kfiles, kchunker, skipped)
+            cache_hits = 0
+            if b._cached is not None:
+                cache_hits = b._cached.cache.hits
+                b._cached.cache.close()
             catalog.set_meta({"last_indexed": datetime.now(UTC).isoformat(), "repo": str(root)})
             counts = catalog.counts()
         finally:
@@ -320,6 +344,7 @@ def build_index(repo: str | Path, index_dir: str | Path | None = None, progress:
             files_indexed=changed, files_skipped=len(skipped), chunks_total=counts["code_chunks"],
             chunks_embedded=b.embedded, chunks_deleted=b.deleted, seconds=round(time.perf_counter() - t0, 3),
             skipped=skipped, knowledge_chunks=counts["knowledge_chunks"], index_dir=str(idir),
+            embeddings_from_cache=cache_hits,
         )
     finally:
         lock.release()

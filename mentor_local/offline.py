@@ -21,6 +21,10 @@ FORCED = {
     "DO_NOT_TRACK": "1",
     "TOKENIZERS_PARALLELISM": "false",
     "POSTHOG_DISABLED": "1",
+    # Load-time noise (progress bars, advisory warnings) must not reach the user's screen.
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
 }
 # Prefixes of variables that reconfigure our dependencies behind our back.
 SCRUBBED_PREFIXES = ("CHROMA_", "HF_ENDPOINT", "HUGGINGFACE_", "SENTENCE_TRANSFORMERS_HOME")

@@ -10,7 +10,7 @@ from mentor_local.domain import Chunk
 from mentor_local.indexing.chunk_text import _windows
 from mentor_local.knowledge import Card
 
-GROUPS = (("core", ("Consider", "Why")), ("tradeoffs", ("Trade-offs", "Evolution")), ("code", ("Code",)))
+GROUPS = (("core", ("Consider", "Why")), ("tradeoffs", ("Trade-offs",)), ("code", ("Code",)), ("evolution", ("Evolution",)))
 
 
 def chunk_card(card: Card, text: str) -> list[Chunk]:
