@@ -1,8 +1,9 @@
 """How often does the pattern library answer a developer's question?
 
 For each question in ``knowledge_questions.jsonl`` (``{"q", "topic"}`` or
-``{"q", "area"}``, optionally ``"set"``: questions marked ``"late"`` were written
-after the cards were last tuned, so their rate is the honest one), search the knowledge source for the top 3 hits and count a
+``{"q", "area"}``, optionally ``"set"``: ``main`` questions were written first and
+seen while titles were tuned; each ``lateN`` set was written, unseen, after a later
+round of card edits, so the newest set's rate is the least biased one), search the knowledge source for the top 3 hits and count a
 hit when one of them is a card carrying that topic (or area) in its metadata.
 
 Usage:
