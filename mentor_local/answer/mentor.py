@@ -85,7 +85,7 @@ class Mentor:
         extra = {k: v for k, v in options.items() if k not in names}
         self.code_k = int(extra.pop("code_k", 6))
         self.card_k = int(extra.pop("card_k", 4))
-        self.section_tokens = int(extra.pop("section_tokens", 64))
+        self.section_tokens = int(extra.pop("section_tokens", 48))
         self.use_model = bool(extra.pop("use_model", True))
         self.llm_mode = str(extra.pop("llm_mode", "auto"))
         self.temperature = float(extra.pop("temperature", 0.2))

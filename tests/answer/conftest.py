@@ -53,4 +53,6 @@ def bundled_gguf() -> Path:
 def llama_backend(bundled_gguf: Path) -> Any:
     from mentor_local.answer.backends.llama import LlamaBackend
 
-    return LlamaBackend(bundled_gguf, n_ctx=4096, gpu_layers="0", probe=False)
+    # One thread: these tests check behaviour, not speed, and CI machines are shared (two threads on two
+    # busy cores decode ~3x slower than one, measured here).
+    return LlamaBackend(bundled_gguf, n_ctx=4096, gpu_layers="0", threads=1, probe=False)

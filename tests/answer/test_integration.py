@@ -18,7 +18,6 @@ pytestmark = pytest.mark.slow
 QUESTIONS = (
     "Where could the billing code hang or lose data?",
     "How are passwords stored and checked?",
-    "What should I fix first in the background tasks?",
 )
 
 
@@ -30,7 +29,7 @@ def unbacked(answer: Answer) -> list[tuple[str, int, int]]:
 
 @pytest.fixture(scope="module")
 def mentor(saas_index: Any, llama_backend: Any) -> Mentor:
-    return Mentor(saas_index, chat_model=llama_backend)
+    return Mentor(saas_index, chat_model=llama_backend, section_tokens=24)
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
@@ -95,9 +94,10 @@ def test_cancel_during_real_generation(mentor: Mentor) -> None:
     assert re.findall(r"^### (.+)$", answer.answer, flags=re.M) == list(SECTION_NAMES)
 
 
-def test_cli_ask_json(saas_index: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_ask_json(saas_index: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from mentor_local.cli import run
 
+    monkeypatch.setenv("MENTOR_THREADS", "1")
     code = run(["ask", "How are passwords stored?", "--repo", str(saas_index.repo),
                 "--index-dir", str(saas_index.index_dir), "--n-ctx", "2048", "--gpu-layers", "0", "--json"])
     out = capsys.readouterr().out
@@ -116,3 +116,16 @@ def test_cli_ask_without_index_says_what_to_run(tmp_path: Path, capsys: pytest.C
     err = capsys.readouterr().err
     assert code == 2
     assert "mentor index" in err
+
+
+def test_chat_template_path_through_create_chat_completion(saas_index: Any, llama_backend: Any) -> None:
+    """The route a chat GGUF takes (per-section chat turns), run mechanically on the bundled model."""
+    llama_backend.chat_template = True
+    try:
+        m = Mentor(saas_index, chat_model=llama_backend, section_tokens=12)
+        answer = m.ask("How are passwords stored and checked?")
+    finally:
+        llama_backend.chat_template = False
+    assert "messages" in m.last_trace[0] and m.last_trace[0]["messages"][0]["role"] == "system"
+    assert re.findall(r"^### (.+)$", answer.answer, flags=re.M) == list(SECTION_NAMES)
+    assert unbacked(answer) == []
