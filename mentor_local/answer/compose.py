@@ -97,7 +97,9 @@ def anchor(card: CardFacts, facts: Facts) -> tuple[Hit | None, Finding | None]:
                 return hit, f
     if related:
         return None, related[0]
-    return (facts.code[0] if facts.code else None), None
+    # A function or class says more than a module's imports; fall back to whatever ranked first.
+    named = [h for h in facts.code if h.kind in ("function", "method", "class")]
+    return (named[0] if named else facts.code[0] if facts.code else None), None
 
 
 def _where(hit: Hit | None, finding: Finding | None) -> str:

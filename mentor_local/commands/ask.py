@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="a GGUF model file (default: MENTOR_MODEL, else models/*.gguf, else the bundled model)")
     p.add_argument("--llm-url", default=None, metavar="URL",
                    help="an OpenAI-compatible server (http://HOST:PORT/v1) instead of the in-process model")
+    p.add_argument("--llm-mode", choices=("auto", "completion", "chat"), default="auto",
+                   help="with --llm-url: chat for an instruction-tuned server model, completion for a base model "
+                        "(auto: chat when the server reports a chat template)")
     p.add_argument("--gpu-layers", default=None, metavar="N|auto",
                    help="layers to offload to the GPU: auto (all, when the build supports it) or a number; 0 = CPU")
     p.add_argument("--n-ctx", type=int, default=None, metavar="N", help="the model's context window (default 4096)")
@@ -41,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     from mentor_local.index import open_index
 
     # The model first: a bad --model fails in a second, before the index is opened.
-    mentor = Mentor(None, settings=settings).load()
+    mentor = Mentor(None, settings=settings, llm_mode=args.llm_mode).load()
     index = open_index(repo, index_dir=settings.index_dir, settings=settings)
     mentor.index = index
     try:
