@@ -27,24 +27,34 @@ def rrf(lists: list[list[str]], weights: list[float] | None = None) -> dict[str,
 
 
 def _merge(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge hits of one file that overlap, or are parts of one symbol, while the span stays short."""
-    out: list[dict[str, Any]] = []
-    for h in hits:
-        for m in out:
-            overlap = h["start_line"] <= m["end_line"] and h["end_line"] >= m["start_line"]
-            same = m["symbol"] == h["symbol"] and m["kind"] == h["kind"]
-            span = max(m["end_line"], h["end_line"]) - min(m["start_line"], h["start_line"]) + 1
-            if (same or overlap) and span <= MAX_MERGED_LINES:
-                m["start_line"] = min(m["start_line"], h["start_line"])
-                m["end_line"] = max(m["end_line"], h["end_line"])
-                if h["start_line"] < m["first_text_line"]:
-                    m["text"] = h["text"] + "\n" + m["text"]
-                    m["first_text_line"] = h["start_line"]
-                else:
-                    m["text"] = m["text"] + "\n" + h["text"]
+    """Merge hits of one file that overlap, or are parts of one symbol, while the span stays short.
+
+    Repeated until nothing merges, so no two returned hits of a file overlap (unless merging
+    them would exceed ``MAX_MERGED_LINES``).  The better-ranked hit keeps its place and symbol.
+    """
+    out = [dict(h, first_text_line=h["start_line"]) for h in hits]
+    changed = True
+    while changed:
+        changed = False
+        for i, m in enumerate(out):
+            for j in range(i + 1, len(out)):
+                h = out[j]
+                overlap = h["start_line"] <= m["end_line"] and h["end_line"] >= m["start_line"]
+                same = m["symbol"] == h["symbol"] and m["kind"] == h["kind"]
+                span = max(m["end_line"], h["end_line"]) - min(m["start_line"], h["start_line"]) + 1
+                if (same or overlap) and span <= MAX_MERGED_LINES:
+                    if h["end_line"] < m["start_line"] or h["start_line"] > m["end_line"]:
+                        m["text"] = (h["text"] + "\n" + m["text"]) if h["start_line"] < m["start_line"] \
+                            else (m["text"] + "\n" + h["text"])
+                    elif h["start_line"] < m["start_line"] or h["end_line"] > m["end_line"]:
+                        m["text"] = h["text"] if len(h["text"]) > len(m["text"]) else m["text"]
+                    m["start_line"] = min(m["start_line"], h["start_line"])
+                    m["end_line"] = max(m["end_line"], h["end_line"])
+                    del out[j]
+                    changed = True
+                    break
+            if changed:
                 break
-        else:
-            out.append(dict(h, first_text_line=h["start_line"]))
     return out
 
 

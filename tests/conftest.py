@@ -21,6 +21,11 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("mentor-home")
     old = os.environ.get("MENTOR_HOME")
     os.environ["MENTOR_HOME"] = str(home)
+    # A frozen copy of the pattern library: indexes built in one session all see the same cards.
+    if not os.environ.get("MENTOR_KNOWLEDGE_DIR"):
+        cards = home / "knowledge"
+        shutil.copytree(ROOT / "knowledge", cards)
+        os.environ["MENTOR_KNOWLEDGE_DIR"] = str(cards)
     from mentor_local import offline
 
     offline.apply()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,11 @@ class SourceFile:
     mtime_ns: int
 
 
+_SECRET_RE = re.compile("|".join(fnmatch.translate(p) for p in SECRET_PATTERNS))
+
+
 def is_secret_name(name: str) -> bool:
-    lower = name.lower()
-    return any(fnmatch.fnmatchcase(lower, pat) for pat in SECRET_PATTERNS)
+    return _SECRET_RE.match(name.lower()) is not None
 
 
 def is_text_candidate(name: str) -> bool:
