@@ -10,18 +10,21 @@
 #       .venv/bin/python scripts/bench/answer_bench.py --save-replay bench-data/answer-replay.json
 #   - the GGUF: --model PATH (default: models/gemma-3-270m-q4_k_m.gguf);
 #   - the llama-cpp-python 0.3.36 sdist and small wheels (numpy, jinja2, markupsafe, diskcache,
-#     typing-extensions, pyyaml) in a wheelhouse, made with:
-#       pip download --no-binary llama-cpp-python llama-cpp-python==0.3.36 pyyaml -d .whl
-#     (or any of them already installed there; the venv sees system site-packages).
+#     typing-extensions, pyyaml) in a wheelhouse (or already installed there: the venv sees the
+#     system site-packages). Make it on a machine with the registry, small enough to carry
+#     (the sdist is 73 MB with a .git pack, docs and test vocabularies; about 12 MB without):
+#       scripts/gpu_check.sh --make-wheelhouse .whl
 #
 # Usage:
 #   scripts/gpu_check.sh [--cpu-only] [--model GGUF] [--replay FILE] [--wheelhouse DIR] [--questions N]
 #   --cpu-only: no CUDA build; runs both passes on the CPU with the current python (a dry run of the script).
+#   --make-wheelhouse DIR: download and slim the sdist + small wheels into DIR, then exit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CPU_ONLY=0
 MODEL="$ROOT/models/gemma-3-270m-q4_k_m.gguf"
+MAKE_WHEELHOUSE=""
 REPLAY="$ROOT/bench-data/answer-replay.json"
 WHEELHOUSE="$ROOT/.whl"
 QUESTIONS=6
@@ -32,6 +35,7 @@ WORK="${GPU_CHECK_DIR:-$(mktemp -d /tmp/gpu-check.XXXXXX)}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --cpu-only) CPU_ONLY=1 ;;
+    --make-wheelhouse) MAKE_WHEELHOUSE="$2"; shift ;;
     --model) MODEL="$2"; shift ;;
     --replay) REPLAY="$2"; shift ;;
     --wheelhouse) WHEELHOUSE="$2"; shift ;;
@@ -44,6 +48,27 @@ while [[ $# -gt 0 ]]; do
 done
 
 die() { echo "gpu_check: $*" >&2; exit 2; }
+
+if [[ -n "${MAKE_WHEELHOUSE:-}" ]]; then
+  mkdir -p "$MAKE_WHEELHOUSE"
+  tmp="$(mktemp -d)"
+  "$PY" -m pip download --no-deps --no-binary :all: "llama-cpp-python==0.3.36" -d "$tmp" >/dev/null
+  tar xzf "$tmp/llama_cpp_python-0.3.36.tar.gz" -C "$tmp"
+  src="$tmp/llama_cpp_python-0.3.36"
+  # Not needed to build the library: git history, docs, test vocabularies, web UI, benches, media.
+  rm -rf "$src/.git" "$src/vendor/llama.cpp/docs" "$src/vendor/llama.cpp/benches" "$src/vendor/llama.cpp/media" \
+         "$src/vendor/llama.cpp/tools/ui" "$src/vendor/llama.cpp/tools/mtmd/test-3.mp4"
+  find "$src/vendor/llama.cpp/models" -name "*.gguf*" -delete
+  tar czf "$MAKE_WHEELHOUSE/llama_cpp_python-0.3.36.tar.gz" -C "$tmp" llama_cpp_python-0.3.36
+  # Build requirements too (pip builds in an isolated env, offline from this folder); cmake comes from the
+  # system when it is new enough (>= 3.21), else add: pip download cmake -d DIR.
+  "$PY" -m pip download --only-binary :all: numpy jinja2 markupsafe diskcache typing-extensions pyyaml \
+    scikit-build-core pathspec packaging \
+    -d "$MAKE_WHEELHOUSE" >/dev/null
+  rm -rf "$tmp"
+  du -sh "$MAKE_WHEELHOUSE"; ls -la "$MAKE_WHEELHOUSE"
+  exit 0
+fi
 [[ -f "$MODEL" ]] || die "no model at $MODEL (pass --model PATH)"
 [[ -f "$REPLAY" ]] || die "no replay file at $REPLAY (make it with answer_bench.py --save-replay)"
 echo "== gpu_check: work dir $WORK, model $MODEL, replay $REPLAY"
