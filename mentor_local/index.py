@@ -42,7 +42,7 @@ BATCH_CHUNKS = 256
 def chunker_version() -> str:
     from mentor_local.indexing.chunk_python import CHUNKER_VERSION
 
-    return f"{CHUNKER_VERSION}+text-1+card-2"
+    return f"{CHUNKER_VERSION}+text-1+card-2+redact-1"
 
 
 def _check_repo(repo: str | Path) -> Path:
@@ -213,6 +213,7 @@ class _Builder:
              chunker: Callable[[str, str], list[Chunk]], skipped: list[SkippedFile]) -> int:
         """Bring one source up to date; return the number of files (re)indexed."""
         from mentor_local.indexing.discover import read_text
+        from mentor_local.security import clean
 
         known = catalog.files(source)
         changed: list[tuple[str, Path, int, int, str, str]] = []
@@ -228,6 +229,7 @@ class _Builder:
             if text is None:
                 skipped.append(SkippedFile(rel, reason or "unreadable"))
                 continue
+            text = clean(text)[0]  # secrets and hidden characters never reach the embedder or any store
             current.add(rel)
             digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
             if old and old[0] == digest:
