@@ -30,14 +30,14 @@ class SentenceTransformerEmbedder:
         try:
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
-            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+            hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         except ImportError:
             pass
         self.device = pick_device(device)
         self._model: Any = SentenceTransformer(str(path), device=self.device, local_files_only=True)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self._dim = int(get_dim())
+        self._dim = int(get_dim() or 0)
         # Large batches feed a GPU; on a CPU, small ones waste less on padding.
         self.batch_size = 256 if self.device == "cuda" else 32
 

@@ -78,8 +78,10 @@ def _collect_defs(root: Any) -> list[_Def]:
 
     defs: list[_Def] = []
     for _, caps in tree_sitter.QueryCursor(query).matches(root):
-        node = (caps.get("definition.function") or caps.get("definition.class") or [None])[0]
-        name_node = (caps.get("name") or [None])[0]
+        nodes: list[Any] = caps.get("definition.function") or caps.get("definition.class") or []
+        names: list[Any] = caps.get("name") or []
+        node = nodes[0] if nodes else None
+        name_node = names[0] if names else None
         if node is None or name_node is None:
             continue
         outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node

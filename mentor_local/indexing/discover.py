@@ -16,6 +16,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Any
+
 from pathspec import PathSpec
 
 from mentor_local.domain import SkippedFile
@@ -57,7 +59,7 @@ def is_text_candidate(name: str) -> bool:
     return Path(name).suffix.lower() in TEXT_SUFFIXES
 
 
-def _read_spec(path: Path) -> PathSpec | None:
+def _read_spec(path: Path) -> PathSpec[Any] | None:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -69,7 +71,7 @@ class _Ignores:
     """Stack of (folder, spec) pairs; a deeper file's patterns win, as in git."""
 
     def __init__(self) -> None:
-        self.stack: list[tuple[str, PathSpec]] = []
+        self.stack: list[tuple[str, PathSpec[Any]]] = []
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         verdict = False
