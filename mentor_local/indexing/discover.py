@@ -15,7 +15,6 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 from pathspec import PathSpec
