@@ -126,7 +126,7 @@ RULES: tuple[Rule, ...] = (
     Rule("pypi-token", re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}"), needles=("pypi-",)),
     Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"), needles=("eyj",)),
     Rule("connection-password", re.compile(
-        r"\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://[^\s:/@\"'`<>]{1,128}:([^\s@/\"'`<>]{1,256})@[A-Za-z0-9_.\-\[\]]"),
+        r"\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://[^\s:/@\"'`<>]{0,128}:([^\s@/\"'`<>]{1,256})@[A-Za-z0-9_.\-\[\]]"),
         group=1, check=lambda v: not is_placeholder(v) or v.lower() in {"pass", "password", "secret", "admin", "root"},
         needles=("://",)),
 )

@@ -14,11 +14,11 @@ import re
 # Escape sequences first (so their parameters go with them), then single characters.
 _ESCAPES = re.compile(
     r"""
-      \x1b\][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?      # OSC (hyperlinks, titles), BEL/ST terminated
-    | \x1b[P^_X][^\x1b\x9c\n]*(?:\x1b\\|\x9c)?           # DCS / PM / APC / SOS strings
+      \x1b\][^\x07\x1b\x9c\n\r]*(?:\x07|\x1b\\|\x9c)?      # OSC (hyperlinks, titles), BEL/ST terminated
+    | \x1b[P^_X][^\x1b\x9c\n\r]*(?:\x1b\\|\x9c)?           # DCS / PM / APC / SOS strings
     | \x1b\[[0-?]*[ -/]*[@-~]?                            # CSI (colours, cursor moves, erase)
     | \x9b[0-?]*[ -/]*[@-~]?                              # 8-bit CSI
-    | \x9d[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?         # 8-bit OSC
+    | \x9d[^\x07\x1b\x9c\n\r]*(?:\x07|\x1b\\|\x9c)?         # 8-bit OSC
     | \x1b[ -/]*[0-~]?                                    # any other ESC sequence (or a lone ESC)
     """,
     re.VERBOSE,
