@@ -48,6 +48,7 @@ class Budget:
     facts_tokens: int = 320
     margin: int = 24  # BOS, template tokens and tokenizer merges at the seams
     first_turn_share: float = 0.72  # a cold question leaves room for a follow-up's history and new sources
+    follow_up_share: float = 0.18  # a follow-up's new material: small, so its time to first token stays short
 
     @property
     def prefix_limit(self) -> int:
@@ -229,7 +230,8 @@ def pack(
     room = limit - fixed - 32
     if not history:
         room = min(room, int(limit * budget.first_turn_share) - count(static))
-    packed_blocks, dropped = _pack_blocks(blocks, room, count, card_tokens, code_tokens)
+    packed_blocks, dropped = _pack_blocks(blocks, room, count, card_tokens, code_tokens,
+                                          later_room=int(limit * budget.follow_up_share))
 
     while True:  # the pieces were measured apart; measure the whole and shrink until it fits
         facts = _facts(q_text, profile, packed_blocks)
@@ -247,16 +249,23 @@ def pack(
             static = truncate_tokens(static, max(8, count(static) // 2), count)
 
 
-def _pack_blocks(blocks: Sequence[Candidates], room: int, count: TokenCounter,
-                 card_tokens: int, code_tokens: int) -> tuple[list[Block], int]:
-    """Greedy by rank, earlier blocks first; cards get up to 35% of the room, code the rest."""
+def _pack_blocks(blocks: Sequence[Candidates], total_room: int, count: TokenCounter,
+                 card_tokens: int, code_tokens: int, later_room: int | None = None) -> tuple[list[Block], int]:
+    """Greedy by rank, earlier blocks first; cards get up to 35% of the room, code the rest.
+
+    Blocks after the first (a follow-up's new material) get at most ``later_room`` tokens together:
+    everything they add is read again by the model before the follow-up's first token.
+    """
     out: list[Block] = []
     used = 0
     dropped = 0
     shown_findings: set[tuple[str, int, str]] = set()
-    card_room = int(room * 0.35)
+    card_room = int(total_room * 0.35)
     card_used = 0
-    for cand in blocks:
+    room = total_room
+    for i, cand in enumerate(blocks):
+        if i == 1 and later_room is not None:
+            room = min(total_room, used + later_room)
         cards: list[CardFacts] = []
         for card in cand.cards:
             cost = count(render_card(card))
