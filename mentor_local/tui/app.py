@@ -13,25 +13,21 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Footer, Label, Markdown, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Label, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
 from mentor_local.errors import IndexMissingError, MentorError
 from mentor_local.settings import Settings
 from mentor_local.tui import backend
 from mentor_local.tui import messages as msg
-from mentor_local.tui.commands import MentorCommands
 from mentor_local.tui.safe import Ref, clean, parse_href, resolve_in
-from mentor_local.tui.screens.code_view import CodeViewer
-from mentor_local.tui.screens.dialogs import ConfirmScreen, InputScreen, PickScreen
-from mentor_local.tui.screens.help import HelpScreen
 from mentor_local.tui.sessions import SessionStore
 from mentor_local.tui.widgets.chat import ChatPane, ChatTurn
 from mentor_local.tui.widgets.findings import FindingsPane
@@ -39,8 +35,20 @@ from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.sources import SourcesPane
 from mentor_local.tui.widgets.status import StatusBar
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+    from textual.widgets import Markdown
+
+# Screens, the palette provider, Markdown and Syntax are imported when first used, not here:
+# what the first frame does not show must not delay it (markdown-it, pygments, the palette).
+
 MAX_VIEW_BYTES = 4_000_000
-TOKEN_BATCH_S = 0.03  # batch tokens for ~30 ms so a fast model costs the UI ~30 messages/s, not one per token
+
+
+def _mentor_commands() -> type[Provider]:
+    from mentor_local.tui.commands import MentorCommands
+
+    return MentorCommands
 
 
 def _error_text(exc: BaseException, what: str) -> str:
@@ -52,7 +60,7 @@ def _error_text(exc: BaseException, what: str) -> str:
 class MentorApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses (tests, benches) live elsewhere
     TITLE = "mentor"
-    COMMANDS = App.COMMANDS | {MentorCommands}
+    COMMANDS = App.COMMANDS | {_mentor_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
@@ -205,6 +213,8 @@ class MentorApp(App[None]):
         self.post_message(msg.FindingsReady(findings))
 
     def on_index_opened(self, message: msg.IndexOpened) -> None:
+        from mentor_local.tui.screens.dialogs import ConfirmScreen
+
         self.index = message.index
         self.index_status = message.status
         self.query_one(StatusBar).set_index(message.status)
@@ -223,6 +233,8 @@ class MentorApp(App[None]):
             )
 
     def on_index_missing(self, message: msg.IndexMissing) -> None:
+        from mentor_local.tui.screens.dialogs import ConfirmScreen
+
         self.blocker = "This repo has no index yet: press ctrl+r (or 'Re-index' in ctrl+p) to build it."
         self.query_one(StatusBar).set_index(None, "none yet (ctrl+r builds it)")
         self.query_one(StatusBar).set_model(None, problem="waiting for an index")
@@ -355,6 +367,13 @@ class MentorApp(App[None]):
             return
         self._start_answer(turn)
 
+    def on_prompt_input_scroll_chat(self, message: PromptInput.ScrollChat) -> None:
+        chat = self.query_one(ChatPane)
+        if message.pages < 0:
+            chat.scroll_page_up(animate=False)
+        else:
+            chat.scroll_page_down(animate=False)
+
     def _start_answer(self, turn: ChatTurn) -> None:
         self._answering = turn
         turn.set_meta("thinking… (Esc cancels)")
@@ -370,8 +389,6 @@ class MentorApp(App[None]):
     def _answer(self, turn_id: int, question: str, history: Sequence[tuple[str, str]]) -> None:
         worker = get_current_worker()
         mentor = self.mentor
-        buffer: list[str] = []
-        last = time.perf_counter()
         answer: Any = None
         error: str | None = None
         stream = None
@@ -381,12 +398,9 @@ class MentorApp(App[None]):
                 if worker.is_cancelled:
                     break
                 if isinstance(item, str):
-                    buffer.append(clean(item))
-                    now = time.perf_counter()
-                    if now - last >= TOKEN_BATCH_S:
-                        self.post_message(msg.TokensArrived(turn_id, "".join(buffer)))
-                        buffer.clear()
-                        last = now
+                    # Posted at once: a model can pause for seconds between pieces (reading the next
+                    # section's prompt), and MarkdownStream already merges pieces that arrive quickly.
+                    self.post_message(msg.TokensArrived(turn_id, clean(item)))
                 else:
                     answer = item
         except Exception as exc:
@@ -398,8 +412,6 @@ class MentorApp(App[None]):
                     close()
                 except Exception:  # a generator that fails to close must not hide the real outcome
                     error = error or "generation failed while stopping"
-        if buffer:
-            self.post_message(msg.TokensArrived(turn_id, "".join(buffer)))
         if worker.is_cancelled:
             self.post_message(msg.AnswerFailed(turn_id, question, "Cancelled.", cancelled=True))
         elif error is not None:
@@ -492,7 +504,7 @@ class MentorApp(App[None]):
             cancel()
 
     # ------------------------------------------------------- viewer and links
-    def on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:  # from any Markdown, bubbled up
         message.stop()
         ref = parse_href(message.href)
         if ref is None:
@@ -543,6 +555,8 @@ class MentorApp(App[None]):
         except OSError as exc:
             self.notify(f"Cannot read {path}: {exc}", severity="error", markup=False)
             return
+        from mentor_local.tui.screens.code_view import CodeViewer
+
         self.push_screen(CodeViewer(path, text, start, end, card=card, note=note))
 
     # ------------------------------------------------------ conversations
@@ -558,6 +572,8 @@ class MentorApp(App[None]):
         self.query_one(PromptInput).focus()
 
     def action_sessions(self) -> None:
+        from mentor_local.tui.screens.dialogs import PickScreen
+
         store = self.store
         if store is None:
             return
@@ -596,6 +612,7 @@ class MentorApp(App[None]):
             self.notify("Nothing to export yet: ask a question first.", markup=False)
             return
         from mentor_local.paths import app_home
+        from mentor_local.tui.screens.dialogs import InputScreen
 
         default = app_home(self._home or self.settings.home) / "exports" / f"conversation-{self.conversation_id}.md"
         self.push_screen(InputScreen("Export this conversation to (Markdown file):", str(default)), self._export_to)
@@ -626,6 +643,7 @@ class MentorApp(App[None]):
 
     def action_copy_code(self) -> None:
         from mentor_local.knowledge import code_blocks
+        from mentor_local.tui.screens.dialogs import PickScreen
 
         blocks = code_blocks(self._last_text())
         if not blocks:
@@ -647,6 +665,8 @@ class MentorApp(App[None]):
 
     # ------------------------------------------------------------- the rest
     def action_help(self) -> None:
+        from mentor_local.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

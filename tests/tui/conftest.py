@@ -13,7 +13,8 @@ import pytest
 from mentor_local.settings import Settings
 from mentor_local.tui.app import MentorApp
 from mentor_local.tui.sessions import SessionStore
-from tests.tui.fakes import CARD_FILE, FakeBackend, make_repo
+
+from .fakes import CARD_FILE, FakeBackend, make_repo
 
 
 @pytest.fixture()
@@ -50,11 +51,11 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(coro)
 
 
-async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
+async def wait_for(pilot: Any, condition: Callable[[], Any], limit: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + limit
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {limit}s waiting for {what}")
         await pilot.pause(0.02)
 
 
@@ -65,14 +66,14 @@ async def ready(pilot: Any) -> None:
     await pilot.pause()
 
 
-async def ask(pilot: Any, question: str, timeout: float = 5.0) -> None:
+async def ask(pilot: Any, question: str, limit: float = 15.0) -> None:
     app = pilot.app
     before = len(app.history)
     prompt = app.query_one("#prompt")
     prompt.focus()
     prompt.load_text(question)  # typing key by key is tested elsewhere; this keeps the tests fast
     await pilot.press("enter")
-    await wait_for(pilot, lambda: len(app.history) > before, timeout, what="the answer")
+    await wait_for(pilot, lambda: len(app.history) > before, limit, what="the answer")
     await pilot.pause()
 
 
@@ -81,10 +82,39 @@ def screen_text(app: Any) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def wait_for_screen(pilot: Any, kind: type, timeout: float = 5.0) -> Any:
+async def wait_for_screen(pilot: Any, kind: type, limit: float = 15.0) -> Any:
     """Until a screen of ``kind`` is on top and has drawn something."""
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, kind), timeout, what=kind.__name__)
-    await wait_for(pilot, lambda: screen_text(app).strip(), timeout, what=f"{kind.__name__} drawn")
+    await wait_for(pilot, lambda: isinstance(app.screen, kind), limit, what=kind.__name__)
+    await wait_for(pilot, lambda: screen_text(app).strip(), limit, what=f"{kind.__name__} drawn")
     await pilot.pause()
     return app.screen
+
+
+REAL_CARDS = ("batch-lookups-not-loop-queries.md", "sqlalchemy-eager-loading.md", "db-pool-sizing.md")
+
+
+@pytest.fixture(scope="session")
+def real_setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A real index (tree-sitter, bundled embedder, Chroma) of the fake repo, built once per session.
+
+    Three real pattern cards stand in for the whole library: the TUI's end-to-end tests
+    need real retrieval and a real model, not the 400 card chunks that take minutes to embed.
+    """
+    import shutil
+
+    from mentor_local.index import build_index
+    from mentor_local.paths import PROJECT_ROOT
+
+    root = tmp_path_factory.mktemp("tui-real")
+    knowledge = root / "knowledge"
+    knowledge.mkdir()
+    for name in REAL_CARDS:
+        src = PROJECT_ROOT / "knowledge" / name
+        if src.is_file():
+            shutil.copy(src, knowledge / name)
+    repo = make_repo(root / "repo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MENTOR_KNOWLEDGE_DIR", str(knowledge))
+        build_index(repo, index_dir=root / "index")
+    return {"repo": repo, "index": root / "index", "knowledge": knowledge, "home": root / "home"}

@@ -114,6 +114,7 @@ class ScriptedMentor:
         self.text = text
         self.chunk = chunk
         self.calls: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        self.hold: threading.Event | None = None  # when given, the stream pauses after its first piece until set
         self.cancelled = threading.Event()
         self.model_info = {"path": "/models/fake-model.gguf", "gpu_layers": 0, "n_ctx": 4096, "chat_template": False}
 
@@ -133,6 +134,11 @@ class ScriptedMentor:
             if self.delay:
                 time.sleep(self.delay)
             yield piece
+            held = time.monotonic()
+            # Bounded: a test that fails while holding must not leave a thread that blocks the app's exit.
+            while n == 0 and self.hold is not None and not self.hold.wait(0.01) and time.monotonic() - held < 20:
+                if self.cancelled.is_set():
+                    return
         yield answer
 
 
@@ -166,7 +172,8 @@ class FakeBackend:
     load_delay: float = 0.0
     review_error: Exception | None = None
     built: list[float] = field(default_factory=list)
-    gate: threading.Event | None = None  # when set, indexing pauses halfway until the test opens the gate
+    gate: threading.Event | None = None  # when given, indexing pauses halfway until the test sets it
+    load_gate: threading.Event | None = None  # when given, loading the model waits until the test sets it
     opened: int = 0
     mentors: list[ScriptedMentor] = field(default_factory=list)
 
@@ -194,6 +201,8 @@ class FakeBackend:
     def make_mentor(self, index: Any, settings: Any, previous: Any = None) -> ScriptedMentor:
         if self.load_delay:
             time.sleep(self.load_delay)
+        if self.load_gate is not None:
+            self.load_gate.wait(30)
         if self.model_error is not None:
             raise self.model_error
         mentor = ScriptedMentor(index, delay=self.mentor_delay, fail=self.mentor_fail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from textual.widgets import Markdown
@@ -12,8 +13,9 @@ from mentor_local.tui.widgets.chat import ChatTurn
 from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.sources import SourcesPane
 from mentor_local.tui.widgets.status import StatusBar
-from tests.tui.conftest import ask, ready, run, wait_for
-from tests.tui.fakes import HITS, FakeBackend
+
+from .conftest import ask, ready, run, wait_for
+from .fakes import HITS, FakeBackend
 
 
 def _headings(md: Markdown) -> list[str]:
@@ -47,14 +49,11 @@ def test_question_streams_an_answer_with_six_sections_and_sources(make_app: Any,
 
 
 def test_stream_shows_partial_text_and_ui_stays_responsive(make_app: Any, backend: FakeBackend) -> None:
-    backend.mentor_delay = 0.25  # a slow model: ~6 pieces over ~1.5 s
-
     async def scenario() -> None:
         app = make_app()
         async with app.run_test(size=(100, 30)) as pilot:
             await ready(pilot)
-            backend.mentors[-1].chunk = 150
-            backend.mentors[-1].delay = 0.25
+            hold = backend.mentors[-1].hold = threading.Event()  # the model stalls after its first piece
             await pilot.press(*"slow?", "enter")
             await wait_for(pilot, lambda: app.query(ChatTurn) and app.query_one(ChatTurn).raw, what="first tokens")
             assert app.last_answer is None  # still streaming
@@ -62,6 +61,8 @@ def test_stream_shows_partial_text_and_ui_stays_responsive(make_app: Any, backen
             await pilot.press(*"next one")
             assert app.query_one(PromptInput).text == "next one"
             assert app.query_one(ChatTurn).markdown.source  # partial Markdown is on screen
+            assert app.last_answer is None  # ... while the answer is still being written
+            hold.set()
             await wait_for(pilot, lambda: app.last_answer is not None, what="the end of the answer")
             assert app.query_one(PromptInput).text == "next one"
 
@@ -110,12 +111,11 @@ def test_up_down_walk_the_question_history(make_app: Any) -> None:
 
 
 def test_escape_cancels_and_restores_the_question(make_app: Any, backend: FakeBackend) -> None:
-    backend.mentor_delay = 0.2
-
     async def scenario() -> None:
         app = make_app()
         async with app.run_test(size=(100, 30)) as pilot:
             await ready(pilot)
+            backend.mentors[-1].hold = threading.Event()  # never set: only the cancel ends this answer
             app.query_one(PromptInput).load_text("long one")
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.query(ChatTurn) and app.query_one(ChatTurn).raw, what="first tokens")
@@ -127,7 +127,7 @@ def test_escape_cancels_and_restores_the_question(make_app: Any, backend: FakeBa
             assert app.query_one(PromptInput).text == "long one", meta
             assert "Cancelled" in str(app.query_one(ChatTurn).query_one(".meta").render())
             # The app answers again afterwards.
-            backend.mentors[-1].delay = 0
+            backend.mentors[-1].hold = None
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.last_answer is not None, what="a fresh answer")
 
@@ -170,7 +170,7 @@ def test_unexpected_exception_in_generation_does_not_close_the_app(make_app: Any
 
 
 def test_question_before_the_model_is_loaded_is_sent_when_ready(make_app: Any, backend: FakeBackend) -> None:
-    backend.load_delay = 1.5
+    backend.load_gate = threading.Event()
 
     async def scenario() -> None:
         app = make_app()
@@ -180,6 +180,7 @@ def test_question_before_the_model_is_loaded_is_sent_when_ready(make_app: Any, b
             await pilot.press(*"early", "enter")
             await pilot.pause()
             assert "waiting for the model" in str(app.query_one(ChatTurn).query_one(".meta").render())
+            backend.load_gate.set()
             await wait_for(pilot, lambda: app.last_answer is not None, what="the queued answer")
             assert backend.mentors[-1].calls[0][0] == "early"
 
@@ -191,7 +192,7 @@ def test_second_question_while_answering_is_refused(make_app: Any, backend: Fake
         app = make_app()
         async with app.run_test(size=(100, 30)) as pilot:
             await ready(pilot)
-            backend.mentors[-1].chunk, backend.mentors[-1].delay = 150, 0.25
+            hold = backend.mentors[-1].hold = threading.Event()
             prompt = app.query_one(PromptInput)
             prompt.load_text("one")
             await pilot.press("enter")
@@ -200,6 +201,7 @@ def test_second_question_while_answering_is_refused(make_app: Any, backend: Fake
             await pilot.press("enter")
             assert prompt.text == "two"  # kept, not lost
             assert any("being written" in n.message for n in app._notifications)
+            hold.set()
             await wait_for(pilot, lambda: app.last_answer is not None, what="the first answer")
             assert len(app.query(ChatTurn)) == 1
 

@@ -16,8 +16,9 @@ from mentor_local.tui.screens.help import KEYS, HelpScreen
 from mentor_local.tui.widgets.chat import ChatTurn
 from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.status import StatusBar
-from tests.tui.conftest import ask, ready, run, screen_text, wait_for, wait_for_screen
-from tests.tui.fakes import MODEL_MISSING, FakeBackend
+
+from .conftest import ask, ready, run, screen_text, wait_for, wait_for_screen
+from .fakes import MODEL_MISSING, FakeBackend
 
 
 def test_missing_index_is_offered_and_built_with_progress(make_app: Any, backend: FakeBackend) -> None:
@@ -109,13 +110,14 @@ def test_locked_index_shows_the_fix(make_app: Any, backend: FakeBackend) -> None
 
 def test_missing_model_shows_the_fix_and_keeps_the_app(make_app: Any, backend: FakeBackend) -> None:
     backend.model_error = MODEL_MISSING
-    backend.load_delay = 0.3
+    backend.load_gate = threading.Event()
 
     async def scenario() -> None:
         app = make_app()
         async with app.run_test(size=(100, 30)) as pilot:
             app.query_one(PromptInput).load_text("early question")
             await pilot.press("enter")  # queued until the model loads ... which fails
+            backend.load_gate.set()
             await wait_for(pilot, lambda: app.blocker is not None, what="the model problem")
             await pilot.pause()
             notice = app.query_one("#notice")

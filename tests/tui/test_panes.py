@@ -10,8 +10,9 @@ from mentor_local.tui.screens.code_view import CodeViewer
 from mentor_local.tui.widgets.chat import ChatTurn
 from mentor_local.tui.widgets.findings import FindingsPane, group, matches
 from mentor_local.tui.widgets.sources import SourcesPane
-from tests.tui.conftest import ask, ready, run, screen_text, wait_for, wait_for_screen
-from tests.tui.fakes import FINDINGS, FakeBackend
+
+from .conftest import ask, ready, run, screen_text, wait_for, wait_for_screen
+from .fakes import FINDINGS, FakeBackend
 
 
 def test_selecting_a_source_opens_the_viewer_on_its_lines(make_app: Any) -> None:

@@ -14,7 +14,8 @@ from mentor_local.tui.screens.code_view import CodeViewer
 from mentor_local.tui.screens.help import HelpScreen
 from mentor_local.tui.widgets.findings import FindingsPane
 from mentor_local.tui.widgets.prompt import PromptInput
-from tests.tui.conftest import ask, ready, wait_for, wait_for_screen
+
+from .conftest import ask, ready, wait_for, wait_for_screen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 

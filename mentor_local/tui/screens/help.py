@@ -11,8 +11,9 @@ from textual.widgets import Markdown
 # (keys, what they do); tests check every app binding is listed here.
 KEYS: list[tuple[str, str]] = [
     ("enter", "send the question"),
-    ("ctrl+j / alt+enter / shift+enter", "new line in the question (shift+enter only where the terminal reports it)"),
+    ("ctrl+j", "new line in the question (shift+enter / alt+enter too, in terminals with the kitty keyboard protocol)"),
     ("up / down", "previous / next question (on the first / last line of the box)"),
+    ("pageup / pagedown", "scroll the conversation (from the question box)"),
     ("escape", "cancel the answer being written"),
     ("f1 / ?", "this help (`?` when the question box is not focused)"),
     ("ctrl+p", "command palette: every command below, searchable"),

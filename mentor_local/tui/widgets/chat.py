@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
 from mentor_local.tui.safe import clean, linkify
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownStream
 
 WELCOME = (
     "Ask about your repo: architecture, a bug, how to add a feature.\n"
@@ -27,12 +32,16 @@ class ChatTurn(Vertical):
         self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it loads with the first answer, not before the first paint
+
         yield Static(Content.assemble(("You ", "bold $accent"), clean(self.question)), classes="question")
         yield Markdown(open_links=False, classes="answer")
         yield Static(Content(""), classes="meta")
 
     @property
     def markdown(self) -> Markdown:
+        from textual.widgets import Markdown
+
         return self.query_one(".answer", Markdown)
 
     def set_meta(self, text: str, *, error: bool = False) -> None:
@@ -42,7 +51,7 @@ class ChatTurn(Vertical):
 
     async def write(self, text: str) -> None:
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
+            self._stream = self.markdown.get_stream(self.markdown)
         self.raw += text
         await self._stream.write(text)
 

@@ -6,14 +6,22 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-# Real terminals send plain Enter for shift+enter unless they speak the kitty keyboard
-# protocol, so ctrl+j (a bare line feed, distinct from Enter's carriage return) and
-# alt+enter are offered too; all three work in tmux, xterm, kitty and VS Code.
+# Most terminals send the same byte for shift+enter and alt+enter as for Enter (Textual
+# reads ESC CR as plain enter); only terminals with the kitty keyboard protocol (kitty,
+# WezTerm, foot, Ghostty) tell them apart.  ctrl+j sends a bare line feed, distinct from
+# Enter's carriage return, in every terminal and in tmux: it is the newline key we document.
 NEWLINE_KEYS = frozenset({"shift+enter", "ctrl+j", "alt+enter"})
 
 
 class PromptInput(TextArea):
     """A TextArea that posts ``Submitted`` on Enter and keeps a question history."""
+
+    class ScrollChat(Message):
+        """PageUp/PageDown in the question box scroll the conversation (the box is only a few lines)."""
+
+        def __init__(self, pages: int) -> None:
+            super().__init__()
+            self.pages = pages
 
     class Submitted(Message):
         def __init__(self, prompt: PromptInput, text: str) -> None:
@@ -54,6 +62,12 @@ class PromptInput(TextArea):
         if not self.text.strip():
             self.load_text(text)
             self.move_cursor(self.document.end)
+
+    def action_cursor_page_up(self) -> None:
+        self.post_message(self.ScrollChat(-1))
+
+    def action_cursor_page_down(self) -> None:
+        self.post_message(self.ScrollChat(1))
 
     def action_cursor_up(self, select: bool = False) -> None:
         if select or self.cursor_location[0] > 0 or not self.questions:
