@@ -107,9 +107,8 @@ def test_missing_generation_is_reported_as_corrupt(env) -> None:
     assert "--rebuild" in err.value.one_line()
     # as `mentor index --rebuild` does it: a fresh process
     code = REBUILD.format(root=str(ROOT), repo=str(repo), idx=str(idx), home=str(settings.home))
-    code += ("; from mentor_local.index import open_index; ix = open_index({repo!r}, {idx!r}, Settings(home=Path({home!r})), "
-             "embedder=HashingEmbedder()); print(len(ix.search('hash the password', k=5)))").format(
-                 repo=str(repo), idx=str(idx), home=str(settings.home))
+    code += (f"; from mentor_local.index import open_index; ix = open_index({str(repo)!r}, {str(idx)!r}, Settings(home=Path({str(settings.home)!r})), "
+             "embedder=HashingEmbedder()); print(len(ix.search('hash the password', k=5)))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert int(out.stdout.strip().splitlines()[-1]) > 0
 
