@@ -68,7 +68,7 @@ def test_ask_through_llama_cpp_server(saas_index: Any, server_url: str) -> None:
             pieces.append(item)
         else:
             answer = item
-    assert answer is not None and len(pieces) > 6
+    assert answer is not None and len(pieces) >= 6  # streamed section by section (notes only if they pass checks)
     assert re.findall(r"^### (.+)$", answer.answer, flags=re.M) == list(SECTION_NAMES)
     assert all(answer.sections[n].strip() for n in SECTION_NAMES)
     assert answer.timings["completion_tokens"] > 0  # the server did generate
