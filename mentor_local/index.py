@@ -115,33 +115,19 @@ class _Work:
     stale: list[str] = field(default_factory=list)
 
 
-class _LazyEmbedder:
-    """Loads the model only when the cache misses, so a cached rebuild never loads torch."""
+class _Engines:
+    """Lazy access to the embedder and the vector stores of one generation.
 
-    def __init__(self, builder: _Builder) -> None:
-        self.builder = builder
+    Lazily, so that a no-op re-index never loads torch or opens the vector store.
+    """
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        result: list[list[float]] = self.builder.embedder().embed(texts)
-        return result
+    repo: Path
+    settings: Settings
+    gen: Path
+    _embedder: Any
+    _client: Any
+    _stores: dict[str, Any]
 
-
-class _Builder:
-    def __init__(self, repo: Path, index_dir: Path, settings: Settings, progress: Progress | None,
-                 embedder: Any = None) -> None:
-        self.repo = repo
-        self.index_dir = index_dir
-        self.settings = settings
-        self.progress = progress or (lambda stage, done, total: None)
-        self._embedder = embedder
-        self._client: Any = None
-        self._stores: dict[str, Any] = {}
-        self.embedded = 0
-        self.deleted = 0
-        self.gen: Path = index_dir
-        self._cached: Any = None
-
-    # lazily: a no-op re-index never loads torch or opens the vector store
     def embedder(self) -> Any:
         if self._embedder is None:
             from mentor_local.wiring import make_embedder
@@ -158,17 +144,58 @@ class _Builder:
             self._stores[source] = make_vector_store(self._client, _collection_name(self.repo, self.gen, source))
         return self._stores[source]
 
-    def check_meta(self, catalog: Catalog) -> None:
-        want = {"embedder": EMBEDDER_ID, "dimension": str(EMBEDDER_DIM), "chunker": chunker_version(),
-                "schema": SCHEMA_VERSION}
+
+def _wanted_meta() -> dict[str, str]:
+    return {"embedder": EMBEDDER_ID, "dimension": str(EMBEDDER_DIM), "chunker": chunker_version(),
+            "schema": SCHEMA_VERSION}
+
+
+def _check_meta(catalog: Catalog, index_dir: Path) -> dict[str, str | None]:
+    """Refuse an index made by another embedder, dimension, chunker or schema."""
+    want = _wanted_meta()
+    try:
         have = {k: catalog.get_meta(k) for k in want}
-        if all(v is None for v in have.values()):
-            catalog.set_meta({**want, "repo": str(self.repo), "created": datetime.now(UTC).isoformat()})
-            return
-        diff = [f"{k} {have[k]!r} (now {want[k]!r})" for k in want if have[k] != want[k]]
-        if diff:
-            raise IndexMismatchError(f"the index in {self.index_dir} was made with a different " + ", ".join(diff),
-                                     hint="run 'mentor index PATH --rebuild' to rebuild it")
+    except Exception as exc:
+        raise IndexCorruptError(f"the index in {index_dir} cannot be read: {exc}",
+                                hint="run 'mentor index PATH --rebuild'") from exc
+    if all(v is None for v in have.values()):
+        return have
+    diff = [f"{k} {have[k]!r} (now {want[k]!r})" for k in want if have[k] != want[k]]
+    if diff:
+        raise IndexMismatchError(f"the index in {index_dir} was made with a different " + ", ".join(diff),
+                                 hint="run 'mentor index PATH --rebuild' to rebuild it")
+    return have
+
+
+class _LazyEmbedder:
+    """Loads the model only when the cache misses, so a cached rebuild never loads torch."""
+
+    def __init__(self, builder: _Builder) -> None:
+        self.builder = builder
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        result: list[list[float]] = self.builder.embedder().embed(texts)
+        return result
+
+
+class _Builder(_Engines):
+    def __init__(self, repo: Path, index_dir: Path, settings: Settings, progress: Progress | None,
+                 embedder: Any = None) -> None:
+        self.repo = repo
+        self.index_dir = index_dir
+        self.settings = settings
+        self.progress = progress or (lambda stage, done, total: None)
+        self._embedder = embedder
+        self._client = None
+        self._stores = {}
+        self.embedded = 0
+        self.deleted = 0
+        self.gen: Path = index_dir
+        self._cached: Any = None
+
+    def check_meta(self, catalog: Catalog) -> None:
+        if all(v is None for v in _check_meta(catalog, self.index_dir).values()):
+            catalog.set_meta({**_wanted_meta(), "repo": str(self.repo), "created": datetime.now(UTC).isoformat()})
 
     def recover(self, catalog: Catalog) -> None:
         """Finish what a killed run left: drop vectors the catalog does not know."""
@@ -352,48 +379,24 @@ def build_index(repo: str | Path, index_dir: str | Path | None = None, progress:
         lock.release()
 
 
-class Index:
+class Index(_Engines):
     """A read-only view of an index: hybrid search over code and pattern cards."""
 
     def __init__(self, repo: Path, index_dir: Path, gen: Path, settings: Settings, embedder: Any = None) -> None:
         self.repo = repo
         self.index_dir = index_dir
         self.settings = settings
-        self._gen = gen
+        self.gen = gen
         self.catalog = Catalog(gen / "catalog.sqlite", readonly=True)
         self._embedder = embedder
-        self._client: Any = None
-        self._stores: dict[str, Any] = {}
+        self._client = None
+        self._stores = {}
         self._check()
 
     def _check(self) -> None:
-        want = {"embedder": EMBEDDER_ID, "dimension": str(EMBEDDER_DIM), "chunker": chunker_version(),
-                "schema": SCHEMA_VERSION}
-        try:
-            have = {k: self.catalog.get_meta(k) for k in want}
-        except Exception as exc:
-            raise IndexCorruptError(f"the index in {self.index_dir} cannot be read: {exc}",
-                                    hint="run 'mentor index PATH --rebuild'") from exc
-        diff = [f"{k} {have[k]!r} (now {want[k]!r})" for k in want if have[k] != want[k]]
-        if diff:
-            raise IndexMismatchError(f"the index in {self.index_dir} was made with a different " + ", ".join(diff),
-                                     hint="run 'mentor index PATH --rebuild' to rebuild it")
-
-    def embedder(self) -> Any:
-        if self._embedder is None:
-            from mentor_local.wiring import make_embedder
-
-            self._embedder = make_embedder(self.settings)
-        return self._embedder
-
-    def store(self, source: str) -> Any:
-        if source not in self._stores:
-            from mentor_local.wiring import make_vector_client, make_vector_store
-
-            if self._client is None:
-                self._client = make_vector_client(self.settings, self._gen / "chroma")
-            self._stores[source] = make_vector_store(self._client, _collection_name(self.repo, self._gen, source))
-        return self._stores[source]
+        if all(v is None for v in _check_meta(self.catalog, self.index_dir).values()):
+            raise IndexCorruptError(f"the index in {self.index_dir} has no metadata (an interrupted first build?)",
+                                    hint="run 'mentor index PATH' again")
 
     def search(self, query: str, k: int = 10, source: str = "all") -> list[Hit]:
         from mentor_local.retrieval import hybrid_search

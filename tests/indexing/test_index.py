@@ -92,8 +92,9 @@ def test_bad_paths_missing_index_and_mismatch(sample_repo: Path, tmp_path: Path,
     db.execute("UPDATE meta SET value='other-embedder' WHERE key='embedder'")
     db.commit()
     db.close()
-    with pytest.raises(IndexMismatchError, match="--rebuild"):
+    with pytest.raises(IndexMismatchError) as err:
         open_index(sample_repo, idx)
+    assert "mentor index PATH --rebuild" in err.value.one_line()
     with pytest.raises(IndexMismatchError):
         _index(sample_repo, idx, embedder)
     rebuilt = _index(sample_repo, idx, embedder, rebuild=True)
