@@ -435,12 +435,12 @@ class MentorApp(App[None]):
     async def on_answer_finished(self, message: msg.AnswerFinished) -> None:
         answer = message.answer
         turn = self._turn(message.turn_id)
-        self._answering = None
-        self._answer_worker = None
         text = clean(str(getattr(answer, "answer", "")))
         if turn is not None:
-            await turn.finish(text)
+            await turn.finish(text)  # a long answer takes a moment to lay out: still "answering" until done
             turn.set_meta(self._answer_meta(answer))
+        self._answering = None
+        self._answer_worker = None
         self.last_answer = answer
         self.history.append((message.question, text))
         sources = list(getattr(answer, "sources", []) or [])
