@@ -72,7 +72,7 @@ def _current_gen(index_dir: Path) -> Path | None:
     except OSError as exc:
         raise IndexCorruptError(f"cannot read {index_dir / 'CURRENT'}: {exc}", hint="run 'mentor index PATH --rebuild'") from exc
     gen = index_dir / name
-    if not name.startswith("gen-") or not (gen / "catalog.sqlite").is_file():
+    if not name.startswith("gen-") or "/" in name or not (gen / "catalog.sqlite").is_file():
         raise IndexCorruptError(f"the index in {index_dir} points at a missing generation {name!r}",
                                 hint="run 'mentor index PATH --rebuild'")
     return gen
@@ -335,10 +335,9 @@ def build_index(repo: str | Path, index_dir: str | Path | None = None, progress:
     try:
         live = None if rebuild else _current_gen(idir)
         if live is None:
-            n = 1 + max((int(p.name[4:]) for p in idir.glob("gen-*") if p.name[4:].isdigit()), default=0)
-            gen = idir / f"gen-{n}"
-            if gen.exists():
-                shutil.rmtree(gen)
+            # A fresh, never-reused name: Chroma caches clients per path within a process, so
+            # reusing the name of a deleted generation would hand back a stale client.
+            gen = idir / f"gen-{time.time_ns():x}-{os.getpid()}"
             gen.mkdir(parents=True)
         else:
             gen = live

@@ -58,27 +58,40 @@ def is_text_candidate(name: str) -> bool:
     return Path(name).suffix.lower() in TEXT_SUFFIXES
 
 
-def _read_spec(path: Path) -> PathSpec[Any] | None:
+def _read_spec(path: Path) -> tuple[PathSpec[Any], PathSpec[Any]] | None:
+    """Two specs from one ignore file: for folders, and for files.
+
+    A negated folder pattern (``!**/``) re-includes folders only; git never lets it
+    un-ignore a file, so the file spec leaves such patterns out.
+    """
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return PathSpec.from_lines("gitignore", lines)
+    good: list[str] = []
+    for line in lines:  # git ignores a line it cannot parse; so do we, instead of failing the walk
+        try:
+            PathSpec.from_lines("gitignore", [line])
+        except Exception:  # noqa: BLE001,S112
+            continue
+        good.append(line)
+    files_only = [ln for ln in good if not (ln.strip().startswith("!") and ln.strip().endswith("/"))]
+    return PathSpec.from_lines("gitignore", good), PathSpec.from_lines("gitignore", files_only)
 
 
 class _Ignores:
     """Stack of (folder, spec) pairs; a deeper file's patterns win, as in git."""
 
     def __init__(self) -> None:
-        self.stack: list[tuple[str, PathSpec[Any]]] = []
+        self.stack: list[tuple[str, tuple[PathSpec[Any], PathSpec[Any]]]] = []
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         verdict = False
-        for base, spec in self.stack:
+        for base, (dir_spec, file_spec) in self.stack:
             sub = rel[len(base) + 1:] if base else rel
             if is_dir:
                 sub += "/"
-            res = spec.check_file(sub)
+            res = (dir_spec if is_dir else file_spec).check_file(sub)
             if res.include is not None:
                 verdict = bool(res.include)
         return verdict

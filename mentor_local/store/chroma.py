@@ -17,8 +17,9 @@ from mentor_local.errors import BackendError, ConfigError, IndexCorruptError
 def _settings() -> Any:
     from chromadb.config import Settings
 
-    # Passing every field explicitly keeps a .env file in the user's repo from changing them.
-    return Settings(anonymized_telemetry=False, allow_reset=False, is_persistent=True)
+    # _env_file=None: chromadb's Settings would otherwise read a .env file in the working directory
+    # (the user's repo), where CHROMA_API_IMPL could turn the embedded store into a network client.
+    return Settings(_env_file=None, anonymized_telemetry=False, allow_reset=False, is_persistent=True)  # type: ignore[call-arg]
 
 
 def make_client(path: Path | None, url: str | None) -> Any:
@@ -36,7 +37,8 @@ def make_client(path: Path | None, url: str | None) -> Any:
 
             return chromadb.HttpClient(
                 host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https", settings=Settings(anonymized_telemetry=False),
+                ssl=parsed.scheme == "https",
+                settings=Settings(_env_file=None, anonymized_telemetry=False),  # type: ignore[call-arg]
             )
         except Exception as exc:
             raise BackendError(f"cannot reach the Chroma server at {url}: {exc}",

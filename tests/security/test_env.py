@@ -38,7 +38,6 @@ _DOTENV_FIX = ("lead: chromadb's Settings reads '.env' from the working director
                "and for the HttpClient")
 
 
-@pytest.mark.xfail(strict=True, reason=_DOTENV_FIX)
 def test_repo_dotenv_cannot_reconfigure_chroma(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text(HOSTILE_DOTENV)
     monkeypatch.chdir(tmp_path)
@@ -64,7 +63,6 @@ DRIVER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.xfail(strict=True, reason=_DOTENV_FIX)
 def test_index_and_search_from_inside_a_repo_with_a_hostile_dotenv_stay_offline(tmp_path: Path) -> None:
     why = tools_missing()
     if why:

@@ -116,9 +116,6 @@ def test_missing_generation_is_reported_as_corrupt(env) -> None:
     assert int(out.stdout.strip().splitlines()[-1]) > 0
 
 
-@pytest.mark.xfail(strict=True, reason="lead: a rebuild reuses the name gen-N of a deleted generation, and Chroma's "
-                   "per-process client cache for that path still holds the deleted sqlite file (readonly error); "
-                   "never reuse a generation name, or clear chromadb's SharedSystemClient cache for the old path")
 def test_rebuild_in_the_same_process_after_the_generation_was_deleted(env) -> None:
     repo, idx, settings, emb = env
     _results(repo, idx, settings, emb)  # this process now holds a Chroma client for gen-1
