@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	@command -v tmux >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && (apt-get install -y -q tmux >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q tmux >/dev/null 2>&1)) || echo "note: tmux not installed; the tmux end-to-end test will be skipped")
+	@for tool in tmux strace; do command -v $$tool >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && (apt-get install -y -q $$tool >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $$tool >/dev/null 2>&1))) || echo "note: $$tool is not installed; the tests that need it say so and skip"; done
 	touch $(STAMP)
 
 models/gemma-3-270m-q4_k_m.gguf: $(STAMP)
