@@ -83,7 +83,8 @@ def tools_missing() -> str | None:
 def run_sandboxed(args: Sequence[str], *, cwd: Path, env: dict[str, str], trace: Path,
                   timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """``python -m mentor_local.cli ARGS`` in a network namespace without interfaces, its connect() calls traced."""
-    cmd = ["unshare", "-rn", "strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
+    # execve is traced too, so every trace shows at least the start of Python: an empty trace means strace failed.
+    cmd = ["unshare", "-rn", "strace", "-f", "-qq", "-e", "trace=connect,execve", "-o", str(trace),
            sys.executable, "-m", "mentor_local.cli", *args]
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
