@@ -11,6 +11,7 @@ The tree::
     ├── IndexMismatchError           exit 2: made by another embedder/chunker
     ├── IndexCorruptError            exit 2: the store cannot be read
     ├── IndexBusyError               exit 3: another process holds the index
+    ├── DiskFullError                exit 1: no space left; the last complete index is kept
     └── BackendError                 exit 1: a remote server failed
 
 The CLI is the one place that turns these into exit codes (``exit_code``).
@@ -68,3 +69,23 @@ class IndexBusyError(MentorError):
 
 class BackendError(MentorError):
     exit_code = 1
+
+
+class DiskFullError(MentorError):
+    exit_code = 1
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when ``exc`` (or what caused it) is ENOSPC, as Python, SQLite or Chroma report it."""
+    import errno
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text or "disk quota exceeded" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -13,11 +13,21 @@ first recorded in the catalog's ``pending`` table; the next run reconciles
 them, so a run killed at any point ends, once resumed, exactly as a clean run.
 ``--rebuild`` builds a fresh generation beside the live one and swaps
 ``CURRENT`` only when it is complete.
+
+Full disk: Chroma's HNSW files are not written atomically, and a write that
+meets ENOSPC can leave them unreadable. So no batch is written unless the disk
+has room for it (a generous estimate, the HNSW files' next growth, and
+``SPARE_BYTES``); short of that the run stops with ``DiskFullError`` before
+writing, and the index stays as the last committed batch left it — consistent,
+searchable, and finished by the next run. A run that still meets ENOSPC (another
+process filled the disk) drops its half-built generation or its unfinished
+batch's vectors and raises ``DiskFullError`` too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import time
@@ -28,15 +38,28 @@ from pathlib import Path
 from typing import Any
 
 from mentor_local.domain import Chunk, Hit, IndexReport, SkippedFile
-from mentor_local.errors import BadPathError, IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from mentor_local.errors import (
+    BadPathError,
+    DiskFullError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    is_disk_full,
+)
 from mentor_local.settings import Settings, load_settings
 from mentor_local.store.keyword import SCHEMA_VERSION, Catalog
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 EMBEDDER_ID = "all-MiniLM-L6-v2"
 EMBEDDER_DIM = 384
 SOURCES = ("code", "knowledge")
 BATCH_CHUNKS = 512  # per embed call: bigger batches sort by length better (less padding)
+# Full-disk guard: a batch is written only when the disk has room for it with this much to spare.
+SPARE_BYTES = 8 << 20
+VECTOR_BYTES = 8 << 10  # per vector: Chroma's log row, its WAL copy and the HNSW node, generously
+TEXT_FACTOR = 5  # catalog bytes per byte of chunk text: row, FTS5 index, journal
 
 
 def chunker_version() -> str:
@@ -106,6 +129,13 @@ def _lock(index_dir: Path) -> Any:
     return lock
 
 
+def _drop_stale_generations(index_dir: Path, keep: Path | None) -> None:
+    """Under the lock, a generation that CURRENT does not name is the leftover of a failed or killed rebuild."""
+    for old in index_dir.glob("gen-*"):
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @dataclass
 class _Work:
     source: str
@@ -134,6 +164,15 @@ class _Engines:
 
             self._embedder = make_embedder(self.settings)
         return self._embedder
+
+    def close_vectors(self) -> None:
+        """Release the vector store client: a client that failed mid-write (a full disk) must not be reused."""
+        client, self._client, self._stores = self._client, None, {}
+        if client is not None and hasattr(client, "close"):
+            try:
+                client.close()
+            except Exception as exc:  # best effort: the next open builds a fresh client either way
+                log.debug("closing the vector client failed: %s", exc)
 
     def store(self, source: str) -> Any:
         if source not in self._stores:
@@ -218,9 +257,25 @@ class _Builder(_Engines):
             self._cached = CachedEmbedder(_LazyEmbedder(self), cache)
         return self._cached
 
+    def check_space(self, work: _Work) -> None:
+        """Stop before a batch that the disk cannot hold (see the module docstring)."""
+        need = SPARE_BYTES + TEXT_FACTOR * sum(len(c.text) + len(c.embed_text) for c in work.chunks)
+        if not self.settings.chroma_url:
+            chroma = self.gen / "chroma"
+            held = sum(p.stat().st_size for p in chroma.rglob("*") if p.is_file()) if chroma.is_dir() else 0
+            need += VECTOR_BYTES * len(work.to_embed) + held // 4  # hnswlib grows its files by a fifth at a time
+        free = shutil.disk_usage(self.gen).free
+        if free < need:
+            raise DiskFullError(
+                f"the disk holding {self.index_dir} is nearly full ({free >> 20} MB free, the next batch needs about "
+                f"{need >> 20} MB); indexing stopped before writing it",
+                hint="free some space and run 'mentor index' again — the index keeps every batch finished so far "
+                     "and still answers searches")
+
     def flush(self, catalog: Catalog, work: _Work) -> None:
         if not work.files:
             return
+        self.check_space(work)
         if work.to_embed:
             vectors = self.cached_embedder().embed([c.embed_text for c in work.to_embed])
             ids = [c.chunk_id for c in work.to_embed]
@@ -325,15 +380,26 @@ def _code_chunker(rel: str, text: str) -> list[Chunk]:
 def build_index(repo: str | Path, index_dir: str | Path | None = None, progress: Progress | None = None, *,
                 settings: Settings | None = None, rebuild: bool = False, embedder: Any = None) -> IndexReport:
     """Index ``repo`` (and the pattern library); only what changed is re-embedded."""
-    from mentor_local.indexing.discover import discover
-
     t0 = time.perf_counter()
     root = _check_repo(repo)
     settings = settings or load_settings(root)
     idir = resolve_index_dir(root, index_dir, settings)
     lock = _lock(idir)
     try:
-        live = None if rebuild else _current_gen(idir)
+        return _build_locked(root, idir, settings, progress, rebuild, embedder, t0)
+    finally:
+        lock.release()
+
+
+def _build_locked(root: Path, idir: Path, settings: Settings, progress: Progress | None, rebuild: bool,
+                  embedder: Any, t0: float) -> IndexReport:
+    from mentor_local.indexing.discover import discover
+
+    live = None if rebuild else _current_gen(idir)
+    _drop_stale_generations(idir, _current_gen_quiet(idir))
+    gen: Path | None = None
+    b = _Builder(root, idir, settings, progress, embedder)
+    try:
         if live is None:
             # A fresh, never-reused name: Chroma caches clients per path within a process, so
             # reusing the name of a deleted generation would hand back a stale client.
@@ -341,7 +407,6 @@ def build_index(repo: str | Path, index_dir: str | Path | None = None, progress:
             gen.mkdir(parents=True)
         else:
             gen = live
-        b = _Builder(root, idir, settings, progress, embedder)
         b.gen = gen
         catalog = Catalog(gen / "catalog.sqlite")
         try:
@@ -361,11 +426,10 @@ def build_index(repo: str | Path, index_dir: str | Path | None = None, progress:
             counts = catalog.counts()
         finally:
             catalog.close()
+            b.close_vectors()
         if live is None:
             _swap_current(idir, gen)
-            for old in idir.glob("gen-*"):
-                if old != gen:
-                    shutil.rmtree(old, ignore_errors=True)
+            _drop_stale_generations(idir, gen)
         b.progress("done", 1, 1)
         return IndexReport(
             repo=str(root), files_seen=len(found) + sum(1 for s in skipped if not s.path.endswith("/")),
@@ -374,8 +438,50 @@ def build_index(repo: str | Path, index_dir: str | Path | None = None, progress:
             skipped=skipped, knowledge_chunks=counts["knowledge_chunks"], index_dir=str(idir),
             embeddings_from_cache=cache_hits,
         )
-    finally:
-        lock.release()
+    except BaseException as exc:
+        full = isinstance(exc, Exception) and _out_of_space(exc, idir)  # before the clean-up frees space
+        b.close_vectors()
+        if gen is not None and gen != live:
+            shutil.rmtree(gen, ignore_errors=True)  # a half-built generation is never kept
+        if not full:
+            raise
+        if live is not None:
+            _recover_quietly(b, live)
+        if isinstance(exc, DiskFullError):
+            raise
+        raise DiskFullError(f"the disk holding {idir} filled up while indexing; indexing stopped",
+                            hint="free some space and run 'mentor index' again (if a search then fails, "
+                                 "'mentor index --rebuild')") from exc
+
+
+def _out_of_space(exc: Exception, index_dir: Path) -> bool:
+    """ENOSPC by name, or a failed write with the disk (nearly) full: Chroma words some of them vaguely."""
+    if is_disk_full(exc):
+        return True
+    try:
+        return shutil.disk_usage(index_dir).free < (1 << 20)
+    except OSError:
+        return False
+
+
+def _current_gen_quiet(index_dir: Path) -> Path | None:
+    try:
+        return _current_gen(index_dir)
+    except IndexCorruptError:
+        return None
+
+
+def _recover_quietly(b: _Builder, gen: Path) -> None:
+    """Drop the unfinished batch's vectors, so the live index is exactly the last complete one."""
+    try:
+        catalog = Catalog(gen / "catalog.sqlite")
+        try:
+            b.recover(catalog)
+        finally:
+            catalog.close()
+            b.close_vectors()
+    except Exception as exc:  # the next run reconciles what is left (see the pending table)
+        log.debug("recovery after a full disk failed: %s", exc)
 
 
 class Index(_Engines):
@@ -417,6 +523,7 @@ class Index(_Engines):
 
     def close(self) -> None:
         self.catalog.close()
+        self.close_vectors()
 
     def __enter__(self) -> Index:
         return self

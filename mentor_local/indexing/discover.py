@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pathspec import PathSpec
+from pathspec import GitIgnoreSpec, PathSpec
 
 from mentor_local.domain import SkippedFile
 
@@ -76,7 +76,9 @@ def _read_spec(path: Path) -> tuple[PathSpec[Any], PathSpec[Any]] | None:
             continue
         good.append(line)
     files_only = [ln for ln in good if not (ln.strip().startswith("!") and ln.strip().endswith("/"))]
-    return PathSpec.from_lines("gitignore", good), PathSpec.from_lines("gitignore", files_only)
+    # GitIgnoreSpec, not the plain "gitignore" PathSpec: a pattern that matches the path itself must win over
+    # one that only matches a folder above it ('*.md' then '!x.py' still ignores 'x.py/y.md'), as in git.
+    return GitIgnoreSpec.from_lines(good), GitIgnoreSpec.from_lines(files_only)
 
 
 class _Ignores:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from mentor_local.errors import BackendError, ConfigError, IndexCorruptError
+from mentor_local.errors import BackendError, ConfigError, DiskFullError, IndexCorruptError, is_disk_full
 
 
 def _settings() -> Any:
@@ -47,6 +47,9 @@ def make_client(path: Path | None, url: str | None) -> Any:
     try:
         return chromadb.PersistentClient(path=str(path), settings=_settings())
     except Exception as exc:
+        if is_disk_full(exc):  # Chroma writes when it opens, even to read
+            raise DiskFullError(f"the disk holding {path} is full, so the vector store cannot open",
+                                hint="free some space and run the command again; the index itself is intact") from exc
         raise IndexCorruptError(f"the vector store in {path} cannot be opened: {exc}",
                                 hint="run 'mentor index PATH --rebuild'") from exc
 
