@@ -164,7 +164,7 @@ def main() -> int:
          "tests/indexing/test_crash.py::test_lock_of_a_killed_process_is_recovered"], env, work, "faults")
     report["fuzz"] = pytest_counts(["tests/security/test_fuzz.py", "tests/security/test_redact.py",
                                     "tests/security/test_sanitize.py"],
-                                   {**env, "MENTOR_FUZZ_EXAMPLES": str(args.fuzz_examples)}, work, "fuzz")
+                                   {**env, "MENTOR_FUZZ_EXAMPLES": str(args.fuzz_examples), "MENTOR_FUZZ_RANDOM": "1"}, work, "fuzz")
     from tests.security.test_long_run import run_cycles
 
     mem = run_cycles(work / "memory", args.cycles, args.ask_cycles)
