@@ -454,6 +454,21 @@ def _build_locked(root: Path, idir: Path, settings: Settings, progress: Progress
                                  "'mentor index --rebuild')") from exc
 
 
+def _quick_check_file(path: Path) -> str:
+    import sqlite3
+
+    from mentor_local.store.keyword import quick_check
+
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        return quick_check(db)
+    finally:
+        db.close()
+
+
 def _out_of_space(exc: Exception, index_dir: Path) -> bool:
     """ENOSPC by name, or a failed write with the disk (nearly) full: Chroma words some of them vaguely."""
     if is_disk_full(exc):
@@ -502,6 +517,16 @@ class Index(_Engines):
         if all(v is None for v in _check_meta(self.catalog, self.index_dir).values()):
             raise IndexCorruptError(f"the index in {self.index_dir} has no metadata (an interrupted first build?)",
                                     hint="run 'mentor index PATH' again")
+        # Damaged pages are found here, at open, not by whichever query first reads them.
+        problems = {"catalog.sqlite": self.catalog.quick_check()}
+        chroma_db = self.gen / "chroma" / "chroma.sqlite3"
+        if not self.settings.chroma_url and chroma_db.is_file():
+            problems["chroma/chroma.sqlite3"] = _quick_check_file(chroma_db)
+        bad = {k: v for k, v in problems.items() if v != "ok"}
+        if bad:
+            detail = "; ".join(f"{k}: {v[:200]}" for k, v in bad.items())
+            raise IndexCorruptError(f"the index in {self.index_dir} is damaged ({detail})",
+                                    hint="run 'mentor index PATH --rebuild'")
 
     def search(self, query: str, k: int = 10, source: str = "all") -> list[Hit]:
         from mentor_local.retrieval import hybrid_search

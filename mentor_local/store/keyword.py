@@ -57,6 +57,15 @@ def query_terms(text: str) -> list[str]:
     return list(seen)
 
 
+def quick_check(db: sqlite3.Connection) -> str:
+    """Run ``PRAGMA quick_check`` (every page read, O(N)); return ``ok`` or the first problems."""
+    try:
+        rows = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return "ok" if rows == ["ok"] else "; ".join(rows)
+
+
 class Catalog:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
@@ -225,6 +234,10 @@ class Catalog:
         f = dict(self.db.execute("SELECT source, COUNT(*) FROM files GROUP BY source").fetchall())
         return {"code_chunks": int(c.get("code", 0)), "knowledge_chunks": int(c.get("knowledge", 0)),
                 "code_files": int(f.get("code", 0)), "knowledge_files": int(f.get("knowledge", 0))}
+
+    def quick_check(self) -> str:
+        """``ok``, or what SQLite's ``quick_check`` found (a damaged page, a broken index)."""
+        return quick_check(self.db)
 
     def integrity_ok(self) -> bool:
         row = self.db.execute("PRAGMA integrity_check").fetchone()

@@ -177,8 +177,13 @@ def main() -> int:
         from mentor_local.index import build_index, open_index
 
         repo = ensure_flask(args.repo)
-        if not (args.index_dir.exists() and any(args.index_dir.iterdir())):
+        # incremental: a no-op when the index is current; a fresh one when it was made by another chunker
+        from mentor_local.errors import IndexMismatchError
+
+        try:
             build_index(repo, index_dir=args.index_dir)
+        except IndexMismatchError:
+            build_index(repo, index_dir=args.index_dir, rebuild=True)
         index = RecordingIndex(open_index(repo, index_dir=args.index_dir, settings=settings))
         mentor = Mentor(index, settings=settings)
         index_s = time.perf_counter() - t0
