@@ -40,6 +40,31 @@ from mentor_local.answer.prompting import (
 from mentor_local.domain import SECTION_NAMES, Answer, Finding, Hit, RepoProfile
 from mentor_local.settings import Settings
 
+_LIBC: Any = None
+
+
+def _release_free_heap() -> None:
+    """Collect the answer's garbage and hand the freed heap back to the OS (glibc ``malloc_trim``).
+
+    llama.cpp and the tokenizers free megabytes per answer that glibc would otherwise keep in its arenas;
+    elsewhere (macOS, musl) this is a no-op.
+    """
+    global _LIBC
+    import gc
+
+    gc.collect()  # cycles from the answer's objects first, so their memory is free to hand back
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC = lib if hasattr(lib, "malloc_trim") else False
+        except OSError:
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
 _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 _SENTENCE_DONE = re.compile(r"[.!?][)\"'`*]*\s|\n")
 _LIST_MARK = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
@@ -313,6 +338,7 @@ class Mentor:
                      citations=citations, model=self.model_info(), timings=timings)
         self._last = _Turn(question=question, blocks=[
             Candidates(code=b.code, cards=b.cards, findings=b.findings) for b in packed.blocks])
+        _release_free_heap()
 
     def _note(self, backend: Any, chat: bool, packed: Packed, name: str, body: str, budget: Budget,
               vocab: Vocabulary, stats: dict[str, Any], t0: float) -> Iterator[str]:

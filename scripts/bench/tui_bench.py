@@ -36,7 +36,8 @@ PAINTED = "Ask (Enter sends"
 
 class Term:
     def __init__(self, size: tuple[int, int] = (120, 40)) -> None:
-        self.socket = f"mentor-bench-{os.getpid()}"
+        # one server per run: reusing a name can meet the previous run's server while it is still exiting
+        self.socket = f"mentor-bench-{os.getpid()}-{time.monotonic_ns()}"
         self.tmux("new-session", "-d", "-s", "b", "-x", str(size[0]), "-y", str(size[1]), "bash --norc --noprofile")
         self.tmux("set-option", "-t", "b", "remain-on-exit", "on")
         self.wait(lambda s: "$" in s or "#" in s, 10)
