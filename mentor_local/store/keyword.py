@@ -8,6 +8,7 @@ reconciled exactly on the next open.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -30,23 +31,37 @@ STOPWORDS = frozenset(
 
 def split_identifier(word: str) -> list[str]:
     """``HTTPServerError`` -> http server error; ``reset_password`` -> reset password."""
+    return list(_split_cached(word))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _split_cached(word: str) -> tuple[str, ...]:
+    # Identifiers repeat a great deal in code (self, request, session...): indexing open-webui splits
+    # 730k words, most of them seen before.
     out: list[str] = []
     for piece in word.split("_"):
         out.extend(p.lower() for p in _CAMEL.findall(piece))
-    return out
+    return tuple(out)
 
 
 def terms(text: str) -> list[str]:
     """Identifier-aware tokens: every identifier, plus its snake_case/CamelCase parts."""
     out: list[str] = []
-    for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+", text):
-        word = m.group(0)
-        parts = split_identifier(word)
-        whole = word.lower().strip("_")
-        if whole and (len(parts) != 1 or parts[0] != whole):
-            out.append(whole.replace("_", ""))
-        out.extend(parts)
+    for word in _IDENT.findall(text):
+        out.extend(_word_terms(word))
     return out
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_terms(word: str) -> tuple[str, ...]:
+    parts = _split_cached(word)
+    whole = word.lower().strip("_")
+    if whole and (len(parts) != 1 or parts[0] != whole):
+        return (whole.replace("_", ""), *parts)
+    return parts
 
 
 def query_terms(text: str) -> list[str]:
@@ -160,7 +175,9 @@ class Catalog:
         """
         with self.db:
             for path, _, _, _ in files:
-                self._delete_path(path)
+                # a new file has no rows: skip the FTS delete, which scans the keyword index
+                if self.db.execute("SELECT 1 FROM chunks WHERE path=? LIMIT 1", (path,)).fetchone():
+                    self._delete_path(path)
             self.db.executemany(
                 "INSERT OR REPLACE INTO files(path, source, hash, size, mtime_ns, n_chunks) VALUES(?,?,?,?,?,?)",
                 [(p, source, h, s, m, sum(1 for c in chunks if c.path == p)) for p, h, s, m in files],
