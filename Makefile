@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup run test lint typecheck bench clean-venv
 
-setup: $(STAMP) models/gemma-3-270m-q4_k_m.gguf
+setup: $(STAMP) models/gemma-3-270m-q4_k_m.gguf models/embeddings-seed.sqlite
 
 # Idempotent: re-runs only when pyproject.toml changes. torch is pinned to the CPU
 # build first so that nothing pulls a multi-GB CUDA wheel on a laptop.
@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml
 
 models/gemma-3-270m-q4_k_m.gguf: $(STAMP)
 	$(BIN)/python scripts/prepare_model.py
+
+# The pattern cards' vectors, embedded once; checked again when a card changes (only new texts cost).
+models/embeddings-seed.sqlite: models/gemma-3-270m-q4_k_m.gguf $(wildcard knowledge/*.md)
+	$(BIN)/python scripts/prepare_model.py
+	touch $@
 
 run: setup
 	$(BIN)/mentor index "$(REPO)"

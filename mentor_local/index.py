@@ -225,6 +225,7 @@ class _Builder(_Engines):
         self.settings = settings
         self.progress = progress or (lambda stage, done, total: None)
         self._embedder = embedder
+        self._injected = embedder is not None
         self._client = None
         self._stores = {}
         self.embedded = 0
@@ -253,7 +254,9 @@ class _Builder(_Engines):
             from mentor_local.paths import app_home
             from mentor_local.store.embed_cache import CachedEmbedder, EmbeddingCache
 
-            cache = EmbeddingCache(app_home(self.settings.home) / "cache" / "embeddings.sqlite", EMBEDDER_ID)
+            # the seed holds the bundled embedder's vectors: never for an injected (test or custom) embedder
+            seed = None if self._injected else card_seed_path()
+            cache = EmbeddingCache(app_home(self.settings.home) / "cache" / "embeddings.sqlite", EMBEDDER_ID, seed)
             self._cached = CachedEmbedder(_LazyEmbedder(self), cache)
         return self._cached
 
@@ -366,6 +369,40 @@ def _knowledge_files() -> tuple[list[tuple[str, Path, int, int]], Callable[[str,
         return chunk_card(card, text)
 
     return files, chunker
+
+
+def card_seed_path() -> Path:
+    from mentor_local.paths import models_dir
+
+    return models_dir() / "embeddings-seed.sqlite"
+
+
+def prepare_card_vectors(path: Path | None = None, embedder: Any = None) -> tuple[Path, int, bool]:
+    """Embed the pattern cards once (``make setup``) into the seed; ``(path, texts, built)``.
+
+    The texts are made exactly as indexing makes them (read, cleaned, chunked), so an index's
+    lookups hit. Nothing is embedded when the seed already holds them all.
+    """
+    from mentor_local.indexing.discover import read_text
+    from mentor_local.security import clean
+    from mentor_local.store.embed_cache import seed_has, write_seed
+
+    path = path or card_seed_path()
+    files, chunker = _knowledge_files()
+    texts: set[str] = set()
+    for rel, p, _, _ in files:
+        text, _reason = read_text(p)
+        if text is not None:
+            texts.update(c.embed_text for c in chunker(rel, clean(text)[0]))
+    ordered = sorted(texts)
+    if seed_has(path, EMBEDDER_ID, ordered):
+        return path, len(ordered), False
+    if embedder is None:
+        from mentor_local.wiring import make_embedder
+
+        embedder = make_embedder(load_settings())
+    write_seed(path, EMBEDDER_ID, ordered, embedder.embed(ordered))
+    return path, len(ordered), True
 
 
 def _code_chunker(rel: str, text: str) -> list[Chunk]:
