@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pathspec import GitIgnoreSpec, PathSpec
+from pathspec import PathSpec
 
 from mentor_local.domain import SkippedFile
 
@@ -76,9 +76,7 @@ def _read_spec(path: Path) -> tuple[PathSpec[Any], PathSpec[Any]] | None:
             continue
         good.append(line)
     files_only = [ln for ln in good if not (ln.strip().startswith("!") and ln.strip().endswith("/"))]
-    # GitIgnoreSpec, not the plain "gitignore" PathSpec: a pattern that matches the path itself must win over
-    # one that only matches a folder above it ('*.md' then '!x.py' still ignores 'x.py/y.md'), as in git.
-    return GitIgnoreSpec.from_lines(good), GitIgnoreSpec.from_lines(files_only)
+    return PathSpec.from_lines("gitignore", good), PathSpec.from_lines("gitignore", files_only)
 
 
 class _Ignores:
@@ -93,10 +91,27 @@ class _Ignores:
             sub = rel[len(base) + 1:] if base else rel
             if is_dir:
                 sub += "/"
-            res = (dir_spec if is_dir else file_spec).check_file(sub)
-            if res.include is not None:
-                verdict = bool(res.include)
+            for pattern in (dir_spec if is_dir else file_spec).patterns:
+                if pattern.include is not None and _matches_itself(pattern, sub):
+                    verdict = bool(pattern.include)
         return verdict
+
+
+def _matches_itself(pattern: Any, path: str) -> bool:
+    """Whether a gitignore pattern matches ``path`` itself, not only a folder above it.
+
+    pathspec's regexes also match every path under a matched folder (``x.py`` matches
+    ``x.py/y.md``); git judges each path by the patterns that match *it*, and the walk has
+    already pruned the folders that are excluded. So a match must reach the end of the path,
+    except for a contents pattern (``dir/**``), which matches whatever is inside.
+    """
+    regex = getattr(pattern, "regex", None)
+    if regex is None:
+        return False
+    source = str(getattr(pattern, "pattern", "")).strip().lstrip("!")
+    if source.rstrip("/").endswith("**") and (source.rstrip("/") == "**" or source.rstrip("/").endswith("/**")):
+        return regex.search(path) is not None
+    return any(m.end() == len(path) for m in regex.finditer(path))
 
 
 def discover(repo: Path, max_file_bytes: int = 1_000_000) -> tuple[list[SourceFile], list[SkippedFile]]:
