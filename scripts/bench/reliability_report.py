@@ -176,7 +176,7 @@ def main() -> int:
         "mentor-local reliability report",
         f"  kill -9 during indexing : {k9['kills']} kills in {k9['rounds']} runs; resumed == clean: "
         f"{k9['resumed_equals_clean']}; integrity_check ok: {k9['integrity_ok']}",
-        f"  store faults (corrupt catalog/Chroma x4, missing generation, full disk, busy, stale lock, env): "
+        f"  store faults (damaged catalog/Chroma x6, missing generation, full disk x2, busy, stale lock, env): "
         f"{sf['passed']} survived, {sf['failed']} failed, {sf['xfailed']} known failures (xfail) {sf['xfailed_cases']}",
         f"  bad inputs              : {sb.get('bad_files', 0)} bad files + {sb.get('hostile_texts', 0)} hostile texts "
         f"(exit codes {sb.get('exit_codes')}); fuzz: {fz['passed']} tests passed at up to {args.fuzz_examples} "
