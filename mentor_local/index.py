@@ -432,8 +432,9 @@ def _build_locked(root: Path, idir: Path, settings: Settings, progress: Progress
                   embedder: Any, t0: float) -> IndexReport:
     from mentor_local.indexing.discover import discover
 
-    live = None if rebuild else _current_gen(idir)
-    _drop_stale_generations(idir, _current_gen_quiet(idir))
+    current = _current_gen_quiet(idir) if rebuild else _current_gen(idir)
+    live = None if rebuild else current
+    _drop_stale_generations(idir, current)
     gen: Path | None = None
     b = _Builder(root, idir, settings, progress, embedder)
     try:

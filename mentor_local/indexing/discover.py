@@ -108,8 +108,8 @@ def _matches_itself(pattern: Any, path: str) -> bool:
     regex = getattr(pattern, "regex", None)
     if regex is None:
         return False
-    source = str(getattr(pattern, "pattern", "")).strip().lstrip("!")
-    if source.rstrip("/").endswith("**") and (source.rstrip("/") == "**" or source.rstrip("/").endswith("/**")):
+    body = str(getattr(pattern, "pattern", "")).strip().lstrip("!").rstrip("/")
+    if body == "**" or body.endswith("/**"):
         return regex.search(path) is not None
     return any(m.end() == len(path) for m in regex.finditer(path))
 

@@ -78,7 +78,6 @@ class EmbeddingCache:
         self.db.commit()
         self.hits = 0
         self.misses = 0
-        self.seed_hits = 0
         self.seed: sqlite3.Connection | None = None
         if seed is not None and seed.is_file():
             try:
@@ -97,11 +96,9 @@ class EmbeddingCache:
             rest = [k for k in dict.fromkeys(keys) if k not in found]
             if rest:
                 try:
-                    more = _lookup(self.seed, rest)
+                    found.update(_lookup(self.seed, rest))
                 except sqlite3.Error:
-                    more = {}
-                self.seed_hits += len(more)
-                found.update(more)
+                    pass  # a damaged seed only costs the shortcut
         out = [found.get(k) for k in keys]
         n = sum(1 for v in out if v is not None)
         self.hits += n

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,7 +169,8 @@ FULL_DISK_DRIVER = textwrap.dedent("""
 """)
 
 
-def test_full_disk_leaves_the_last_good_index_usable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _run_on_tmpfs(tmp_path: Path, driver: str, size: str) -> dict[str, Any]:
+    """Run ``driver`` (a template over root/repo/idx/home) with the index on a tmpfs of ``size``; its RESULT."""
     probe = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=1m tmpfs {tmp_path}"],
                            capture_output=True, text=True) if shutil.which("unshare") else None
     if probe is None or probe.returncode != 0:
@@ -177,15 +179,19 @@ def test_full_disk_leaves_the_last_good_index_usable(tmp_path: Path, monkeypatch
     repo = make_repo(tmp_path / "repo")
     disk = tmp_path / "disk"
     disk.mkdir()
-    driver = FULL_DISK_DRIVER.format(root=str(ROOT), repo=str(repo), idx=str(disk / "idx"), home=str(tmp_path / "home"))
     script = tmp_path / "driver.py"
-    script.write_text(driver)
-    # 16 MB: the first index (about 0.8 MB) fits with the 8 MB to spare that a batch needs; the burst of 16,000 chunks does not
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=16m tmpfs {disk} && "
+    script.write_text(driver.format(root=str(ROOT), repo=str(repo), idx=str(disk / "idx"), home=str(tmp_path / "home")))
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs {disk} && "
                            f"{sys.executable} {script}"], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "MENTOR_KNOWLEDGE_DIR": str(cards)})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    res = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    result: dict[str, Any] = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    return result
+
+
+def test_full_disk_leaves_the_last_good_index_usable(tmp_path: Path) -> None:
+    # 16 MB: the first index (about 0.8 MB) fits with the 8 MB to spare that a batch needs; the burst of 16,000 chunks does not
+    res = _run_on_tmpfs(tmp_path, FULL_DISK_DRIVER, "16m")
     assert res["before"], "the first index must have results"
     assert all(e and e.startswith("DiskFullError: the disk holding") for e in res["errors"]), res["errors"]
     incremental, rebuild = res["after"]
@@ -239,23 +245,8 @@ UNGUARDED_DRIVER = textwrap.dedent("""
 
 def test_enospc_inside_the_vector_store_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
     """The guard off: Chroma itself meets ENOSPC. One clear error, no half generation, --rebuild recovers."""
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=1m tmpfs {tmp_path}"],
-                           capture_output=True, text=True) if shutil.which("unshare") else None
-    if probe is None or probe.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs in a user namespace here: {probe.stderr if probe else 'no unshare'}")
-    cards = small_knowledge(tmp_path / "cards")
-    repo = make_repo(tmp_path / "repo")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    script = tmp_path / "driver.py"
-    script.write_text(UNGUARDED_DRIVER.format(root=str(ROOT), repo=str(repo), idx=str(disk / "idx"),
-                                              home=str(tmp_path / "home")))
     # the burst meets ENOSPC inside Chroma or SQLite; once the filler goes, the rebuild fits
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=12m tmpfs {disk} && "
-                           f"{sys.executable} {script}"], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "MENTOR_KNOWLEDGE_DIR": str(cards)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    res = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    res = _run_on_tmpfs(tmp_path, UNGUARDED_DRIVER, "12m")
     assert all(e and e.startswith("DiskFullError: the disk holding") for e in res["errors"]), res["errors"]
     assert res["gens"] == 1
     assert res["final"] == res["before"]
