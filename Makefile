@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 models/gemma-3-270m-q4_k_m.gguf: $(STAMP)
 	$(BIN)/python scripts/prepare_model.py
 
-# The pattern cards' vectors, embedded once; checked again when a card changes (only new texts cost).
-models/embeddings-seed.sqlite: models/gemma-3-270m-q4_k_m.gguf $(wildcard knowledge/*.md)
+# The int8 ONNX embedder (exported once) and the pattern cards' vectors (embedded once); checked again
+# when a card or the embedder code changes (only what is missing costs).
+models/embeddings-seed.sqlite: models/gemma-3-270m-q4_k_m.gguf $(wildcard knowledge/*.md) mentor_local/embedding.py mentor_local/models.py
 	$(BIN)/python scripts/prepare_model.py
 	touch $@
 

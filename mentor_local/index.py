@@ -52,7 +52,6 @@ from mentor_local.store.keyword import SCHEMA_VERSION, Catalog
 
 Progress = Callable[[str, int, int], None]
 log = logging.getLogger(__name__)
-EMBEDDER_ID = "all-MiniLM-L6-v2"
 EMBEDDER_DIM = 384
 SOURCES = ("code", "knowledge")
 BATCH_CHUNKS = 512  # per embed call: bigger batches sort by length better (less padding)
@@ -154,6 +153,7 @@ class _Engines:
     repo: Path
     settings: Settings
     gen: Path
+    embedder_id: str
     _embedder: Any
     _client: Any
     _stores: dict[str, Any]
@@ -162,7 +162,7 @@ class _Engines:
         if self._embedder is None:
             from mentor_local.wiring import make_embedder
 
-            self._embedder = make_embedder(self.settings)
+            self._embedder = make_embedder(self.settings, self.embedder_id)
         return self._embedder
 
     def close_vectors(self) -> None:
@@ -184,26 +184,39 @@ class _Engines:
         return self._stores[source]
 
 
-def _wanted_meta() -> dict[str, str]:
-    return {"embedder": EMBEDDER_ID, "dimension": str(EMBEDDER_DIM), "chunker": chunker_version(),
+def _wanted_meta(embedder_id: str) -> dict[str, str]:
+    return {"embedder": embedder_id, "dimension": str(EMBEDDER_DIM), "chunker": chunker_version(),
             "schema": SCHEMA_VERSION}
 
 
-def _check_meta(catalog: Catalog, index_dir: Path) -> dict[str, str | None]:
-    """Refuse an index made by another embedder, dimension, chunker or schema."""
-    want = _wanted_meta()
+def _check_meta(catalog: Catalog, index_dir: Path, settings: Settings) -> tuple[dict[str, str | None], str]:
+    """Refuse an index made by another embedder, dimension, chunker or schema.
+
+    Returns what the index records and the embedder id to use with it: the one that built it when
+    the ``embedder`` setting is ``auto`` (an index is always searched with its own embedder), else
+    the one the setting names, which must then match.
+    """
+    from mentor_local.embedding import EMBEDDER_IDS
+    from mentor_local.wiring import embedder_id_for
+
     try:
-        have = {k: catalog.get_meta(k) for k in want}
+        have = {k: catalog.get_meta(k) for k in _wanted_meta("")}
     except Exception as exc:
         raise IndexCorruptError(f"the index in {index_dir} cannot be read: {exc}",
                                 hint="run 'mentor index PATH --rebuild'") from exc
+    built_with = have["embedder"]
+    if settings.embedder == "auto" and built_with in EMBEDDER_IDS:
+        embedder_id = built_with
+    else:
+        embedder_id = embedder_id_for(settings)
     if all(v is None for v in have.values()):
-        return have
+        return have, embedder_id
+    want = _wanted_meta(embedder_id)
     diff = [f"{k} {have[k]!r} (now {want[k]!r})" for k in want if have[k] != want[k]]
     if diff:
         raise IndexMismatchError(f"the index in {index_dir} was made with a different " + ", ".join(diff),
                                  hint="run 'mentor index PATH --rebuild' to rebuild it")
-    return have
+    return have, embedder_id
 
 
 class _LazyEmbedder:
@@ -229,13 +242,16 @@ class _Builder(_Engines):
         self._client = None
         self._stores = {}
         self.embedded = 0
+        self.embedder_id = ""  # set by check_meta, from the index or the settings
         self.deleted = 0
         self.gen: Path = index_dir
         self._cached: Any = None
 
     def check_meta(self, catalog: Catalog) -> None:
-        if all(v is None for v in _check_meta(catalog, self.index_dir).values()):
-            catalog.set_meta({**_wanted_meta(), "repo": str(self.repo), "created": datetime.now(UTC).isoformat()})
+        have, self.embedder_id = _check_meta(catalog, self.index_dir, self.settings)
+        if all(v is None for v in have.values()):
+            catalog.set_meta({**_wanted_meta(self.embedder_id), "repo": str(self.repo),
+                              "created": datetime.now(UTC).isoformat()})
 
     def recover(self, catalog: Catalog) -> None:
         """Finish what a killed run left: drop vectors the catalog does not know."""
@@ -254,9 +270,11 @@ class _Builder(_Engines):
             from mentor_local.paths import app_home
             from mentor_local.store.embed_cache import CachedEmbedder, EmbeddingCache
 
-            # the seed holds the bundled embedder's vectors: never for an injected (test or custom) embedder
+            # the seed holds the bundled embedder's vectors: never for an injected (test or custom) embedder,
+            # whose vectors are cached under its own id
             seed = None if self._injected else card_seed_path()
-            cache = EmbeddingCache(app_home(self.settings.home) / "cache" / "embeddings.sqlite", EMBEDDER_ID, seed)
+            key = str(getattr(self._embedder, "model_id", self.embedder_id)) if self._injected else self.embedder_id
+            cache = EmbeddingCache(app_home(self.settings.home) / "cache" / "embeddings.sqlite", key, seed)
             self._cached = CachedEmbedder(_LazyEmbedder(self), cache)
         return self._cached
 
@@ -395,13 +413,14 @@ def prepare_card_vectors(path: Path | None = None, embedder: Any = None) -> tupl
         if text is not None:
             texts.update(c.embed_text for c in chunker(rel, clean(text)[0]))
     ordered = sorted(texts)
-    if seed_has(path, EMBEDDER_ID, ordered):
+    from mentor_local.wiring import embedder_id_for, make_embedder
+
+    embedder_id = str(getattr(embedder, "model_id", "") or embedder_id_for(load_settings()))
+    if seed_has(path, embedder_id, ordered):
         return path, len(ordered), False
     if embedder is None:
-        from mentor_local.wiring import make_embedder
-
-        embedder = make_embedder(load_settings())
-    write_seed(path, EMBEDDER_ID, ordered, embedder.embed(ordered))
+        embedder = make_embedder(load_settings(), embedder_id)
+    write_seed(path, embedder_id, ordered, embedder.embed(ordered))
     return path, len(ordered), True
 
 
@@ -552,7 +571,8 @@ class Index(_Engines):
         self._check()
 
     def _check(self) -> None:
-        if all(v is None for v in _check_meta(self.catalog, self.index_dir).values()):
+        have, self.embedder_id = _check_meta(self.catalog, self.index_dir, self.settings)
+        if all(v is None for v in have.values()):
             raise IndexCorruptError(f"the index in {self.index_dir} has no metadata (an interrupted first build?)",
                                     hint="run 'mentor index PATH' again")
         # Damaged pages are found here, at open, not by whichever query first reads them.

@@ -128,3 +128,43 @@ def embedder_path() -> Path:
     if not (path / "modules.json").is_file():
         raise ModelError(f"the bundled embedder folder {path} is incomplete", hint="reinstall with 'make setup'")
     return path
+
+
+INT8_RECIPE = "1"  # bump when export_int8 changes what it writes
+
+
+def int8_embedder_path(models_dir: Path | None = None) -> Path:
+    from mentor_local.paths import models_dir as default_models_dir
+
+    return (models_dir or default_models_dir()) / f"all-MiniLM-L6-v2-int8-r{INT8_RECIPE}.onnx"
+
+
+def _int8_stamp(source: Path) -> str:
+    st = (source / "model.safetensors").stat()
+    return f"recipe {INT8_RECIPE}; source {st.st_size} {st.st_mtime_ns}"
+
+
+def prepare_int8_embedder(models_dir: Path | None = None, *, force: bool = False) -> tuple[Path, bool]:
+    """Export the bundled embedder to int8 ONNX once (``make setup``); ``(path, built)``.
+
+    A stamp beside the file records the recipe and the source weights it came from, so a new
+    embedder package or recipe makes a fresh export instead of a silently stale one.
+    """
+    source = embedder_path()
+    target = int8_embedder_path(models_dir)
+    stamp_file = target.with_name(target.name + ".stamp")
+    stamp = _int8_stamp(source)
+    if not force and target.is_file() and stamp_file.is_file() and stamp_file.read_text().strip() == stamp:
+        return target, False
+    from mentor_local.embedding import export_int8
+
+    try:
+        export_int8(source, target)
+    except ImportError as exc:
+        raise ModelError(f"cannot prepare the int8 embedder: {exc}",
+                         hint="run 'make setup' (it installs onnx), or set device = \"cuda\" / embedder = \"fp32\"") from exc
+    except OSError as exc:
+        raise ModelError(f"cannot write the int8 embedder into {target.parent}: {exc}",
+                         hint="check free disk space and permissions, then run 'make setup'") from exc
+    stamp_file.write_text(stamp + "\n")
+    return target, True

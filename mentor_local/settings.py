@@ -31,6 +31,9 @@ class Settings:
     """Path of a GGUF file; ``None`` means ``models/*.gguf``, else the bundled model."""
     device: str = "auto"
     """Embedding device: ``auto``, ``cpu`` or ``cuda``."""
+    embedder: str = "auto"
+    """``auto`` (int8 ONNX on a CPU, fp32 torch on a GPU; an existing index keeps the one that built it),
+    ``int8`` or ``fp32``."""
     max_file_bytes: int = 1_000_000
     """Files larger than this are skipped when indexing."""
     per_file_cap: int = 3
@@ -49,6 +52,7 @@ class Settings:
 
 
 _PATHS = {"home", "index_dir"}
+_CHOICES = {"device": ("auto", "cpu", "cuda"), "embedder": ("auto", "int8", "fp32")}
 _INTS = {"max_file_bytes", "per_file_cap", "n_ctx", "threads", "max_tokens"}
 
 
@@ -99,4 +103,7 @@ def load_settings(repo: Path | None = None, environ: dict[str, str] | None = Non
         values.update(_from_toml(repo / "mentor.toml"))
     values.update(_from_env(env))
     values.update({k: v for k, v in flags.items() if v is not None})
+    for name, allowed in _CHOICES.items():
+        if name in values and values[name] not in allowed:
+            raise ConfigError(f"setting {name!r} has a bad value {values[name]!r}", hint=f"use one of: {', '.join(allowed)}")
     return Settings(**values)

@@ -10,15 +10,37 @@ from mentor_local.settings import Settings
 _EMBEDDERS: dict[tuple[str, str], Any] = {}
 
 
-def make_embedder(settings: Settings) -> Any:
-    """The bundled sentence-transformers embedder, loaded once per process and device."""
-    from mentor_local.embedding import SentenceTransformerEmbedder
-    from mentor_local.models import embedder_path
+def embedder_id_for(settings: Settings) -> str:
+    """The embedder a new index gets: the ``embedder`` setting, or by device when it is ``auto``."""
+    from mentor_local.embedding import FP32_ID, INT8_ID, default_embedder_id
 
+    if settings.embedder == "int8":
+        return INT8_ID
+    if settings.embedder == "fp32":
+        return FP32_ID
+    return default_embedder_id(settings.device)
+
+
+def make_embedder(settings: Settings, model_id: str | None = None) -> Any:
+    """The bundled embedder with that id (default: :func:`embedder_id_for`), loaded once per process."""
+    from mentor_local.embedding import INT8_ID, OnnxInt8Embedder, SentenceTransformerEmbedder
+    from mentor_local.models import embedder_path, prepare_int8_embedder
+
+    model_id = model_id or embedder_id_for(settings)
     path = embedder_path()
-    key = (str(path), settings.device)
+    key = (model_id, settings.device)
     if key not in _EMBEDDERS:
-        _EMBEDDERS[key] = SentenceTransformerEmbedder(path, settings.device)
+        if model_id == INT8_ID:
+            onnx, _built = prepare_int8_embedder()  # a stat when `make setup` has run; else exported once now
+            try:
+                _EMBEDDERS[key] = OnnxInt8Embedder(onnx, path / "tokenizer.json")
+            except Exception as exc:  # a damaged file: export it again, once
+                if "onnxruntime" not in type(exc).__module__ and not isinstance(exc, OSError):
+                    raise
+                onnx, _built = prepare_int8_embedder(force=True)
+                _EMBEDDERS[key] = OnnxInt8Embedder(onnx, path / "tokenizer.json")
+        else:
+            _EMBEDDERS[key] = SentenceTransformerEmbedder(path, settings.device)
     return _EMBEDDERS[key]
 
 

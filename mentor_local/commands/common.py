@@ -36,7 +36,7 @@ def repo_path(value: str | Path) -> Path:
 def settings_for(args: argparse.Namespace, repo: Path | None) -> Settings:
     flags = {
         name: getattr(args, name, None)
-        for name in ("index_dir", "chroma_url", "llm_url", "model", "device", "max_file_bytes", "gpu_layers", "n_ctx")
+        for name in ("index_dir", "chroma_url", "llm_url", "model", "device", "embedder", "max_file_bytes", "gpu_layers", "n_ctx")
     }
     return load_settings(repo, **flags)
 

@@ -49,9 +49,16 @@ def run(args: argparse.Namespace) -> int:
         return f"{path} ({path.stat().st_size / 1e6:.0f} MB)"
 
     def embedder() -> str:
-        from mentor_local.models import embedder_path
+        from mentor_local.embedding import INT8_ID
+        from mentor_local.models import embedder_path, int8_embedder_path
+        from mentor_local.wiring import embedder_id_for
 
-        return str(embedder_path())
+        chosen = embedder_id_for(settings)
+        if chosen == INT8_ID:
+            onnx = int8_embedder_path()
+            state = "ready" if onnx.is_file() else "not exported yet (make setup, or the first index, does it once)"
+            return f"{chosen} (int8 ONNX, {state}: {onnx}); weights from {embedder_path()}"
+        return f"{chosen} (fp32 sentence-transformers) from {embedder_path()}"
 
     def llama() -> str:
         import llama_cpp
@@ -63,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         cuda = torch.cuda.is_available()
-        return f"torch {torch.__version__}; embedder device: {'cuda' if cuda else 'cpu'}"
+        return f"torch {torch.__version__}; CUDA for the fp32 embedder: {'yes' if cuda else 'no'}"
 
     def index() -> str:
         from mentor_local.index import open_index

@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="build a fresh index beside the old one and swap it in when complete")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
                    help="where to run the embedder (default auto: the GPU when torch sees one)")
+    p.add_argument("--embedder", choices=("auto", "int8", "fp32"), default=None,
+                   help="auto (default): int8 ONNX on a CPU, fp32 torch on a GPU; an existing index keeps "
+                        "the embedder it was built with (switch with --rebuild)")
     p.add_argument("--max-file-bytes", type=int, default=None, metavar="N",
                    help="skip files larger than N bytes (default 1000000)")
     p.add_argument("--show-skipped", action="store_true", help="list every skipped file with its reason")

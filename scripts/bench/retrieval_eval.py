@@ -79,6 +79,8 @@ def main() -> int:
     ap.add_argument("--dev", type=Path, default=SHARED / "eval" / "retrieval_dev.jsonl")
     ap.add_argument("--per-question", action="store_true", help="print each question's first-hit rank")
     ap.add_argument("--skip-baselines", action="store_true")
+    ap.add_argument("--embedder", choices=("auto", "int8", "fp32"), default="auto",
+                    help="which bundled embedder every system uses (default: what a new index gets here)")
     args = ap.parse_args()
     questions = [json.loads(line) for line in args.dev.read_text().splitlines() if line.strip()]
 
@@ -92,8 +94,9 @@ def main() -> int:
     from mentor_local.settings import Settings
     from mentor_local.wiring import make_embedder
 
-    settings = Settings()
+    settings = Settings(embedder=args.embedder)
     embedder = make_embedder(settings)
+    print(f"embedder: {embedder.model_id}")
     systems = ["ours"] if args.skip_baselines else ["ours", "localgpt_dense", "bm25"]
     scores: dict[str, dict[str, list[tuple[float, float]]]] = {s: defaultdict(list) for s in systems}
     misses: list[str] = []

@@ -10,6 +10,7 @@ import mentor_local.index as index_mod
 from mentor_local.index import build_index, open_index, prepare_card_vectors
 from mentor_local.settings import Settings
 from mentor_local.store.embed_cache import EmbeddingCache, seed_has
+from mentor_local.wiring import embedder_id_for
 from tests.conftest import make_repo
 from tests.security.fakes import HashingEmbedder
 from tests.security.harness import small_knowledge
@@ -36,7 +37,7 @@ def test_seed_is_made_once_and_holds_every_card_text(tmp_path: Path, monkeypatch
     # a card edited: the seed no longer holds every text, so setup embeds again
     card = next((tmp_path / "cards").glob("*.md"))
     card.write_text(card.read_text() + "\n\nOne more closing sentence about the pattern.\n")
-    assert not seed_has(seed, index_mod.EMBEDDER_ID, ["One more closing sentence about the pattern."])
+    assert not seed_has(seed, embedder_id_for(Settings()), ["One more closing sentence about the pattern."])
     assert prepare_card_vectors(seed, embedder=emb)[2] is True
 
 
@@ -51,7 +52,7 @@ def test_first_index_takes_card_vectors_from_the_seed(tmp_path: Path, monkeypatc
     _, n_cards, _ = prepare_card_vectors(seed, embedder=real)
 
     counting = CountingEmbedder(real)
-    monkeypatch.setattr("mentor_local.wiring.make_embedder", lambda settings: counting)
+    monkeypatch.setattr("mentor_local.wiring.make_embedder", lambda settings, model_id=None: counting)
     queries = ("hash the password before storing it", "log without leaking secrets", "read settings from env")
 
     def index_and_search(name: str, seed_path: Path) -> tuple[object, list[list[tuple[str, int]]]]:
