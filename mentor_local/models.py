@@ -130,16 +130,16 @@ def embedder_path() -> Path:
     return path
 
 
-INT8_RECIPE = "1"  # bump when export_int8 changes what it writes
-
-
 def int8_embedder_path(models_dir: Path | None = None) -> Path:
+    from mentor_local.embedding import INT8_ID
     from mentor_local.paths import models_dir as default_models_dir
 
-    return (models_dir or default_models_dir()) / f"all-MiniLM-L6-v2-int8-r{INT8_RECIPE}.onnx"
+    return (models_dir or default_models_dir()) / f"{INT8_ID}.onnx"
 
 
 def _int8_stamp(source: Path) -> str:
+    from mentor_local.embedding import INT8_RECIPE
+
     st = (source / "model.safetensors").stat()
     return f"recipe {INT8_RECIPE}; source {st.st_size} {st.st_mtime_ns}"
 

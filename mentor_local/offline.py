@@ -1,7 +1,7 @@
 """Air-gap switches, applied before any heavy library is imported.
 
-``apply()`` is idempotent and is called by ``wiring`` before it imports
-chromadb, sentence-transformers, transformers or llama_cpp.  It forces the
+``apply()`` is idempotent and is called before chromadb, onnxruntime,
+sentence-transformers, transformers or llama_cpp are imported.  It forces the
 offline and no-telemetry flags, and removes variables that would let the
 user's environment (or a ``.env`` file in their repo, which chromadb's
 settings would otherwise read) point those libraries somewhere else.
@@ -21,6 +21,9 @@ FORCED = {
     "DO_NOT_TRACK": "1",
     "TOKENIZERS_PARALLELISM": "false",
     "POSTHOG_DISABLED": "1",
+    # onnxruntime >= 1.29 ships telemetry on Linux and macOS too (1DS uploads to events.data.microsoft.com,
+    # found by tests/security/test_offline.py); this is its full opt-out, read once at initialisation.
+    "ORT_DISABLE_TELEMETRY": "1",
     # Load-time noise (progress bars, advisory warnings) must not reach the user's screen.
     "TRANSFORMERS_VERBOSITY": "error",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
