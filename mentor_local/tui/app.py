@@ -35,6 +35,26 @@ from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.sources import SourcesPane
 from mentor_local.tui.widgets.status import StatusBar
 
+
+def _after_teardown_ok(handler: Any) -> Any:
+    """For news from workers: a report that lands while the app tears its widgets down is dropped.
+
+    A worker (index, model, review) can post after the user quit; its handler then finds no
+    widgets to update. That is not an error; any other missing widget still raises.
+    """
+    from textual.css.query import NoMatches
+
+    @functools.wraps(handler)
+    def wrapper(self: Any, message: Any) -> Any:
+        try:
+            return handler(self, message)
+        except NoMatches:
+            if self.default_screen.query(StatusBar):
+                raise
+            return None
+
+    return wrapper
+
 if TYPE_CHECKING:
     from textual.command import Provider
     from textual.widgets import Markdown
@@ -212,6 +232,7 @@ class MentorApp(App[None]):
             return
         self.post_message(msg.FindingsReady(findings))
 
+    @_after_teardown_ok
     def on_index_opened(self, message: msg.IndexOpened) -> None:
         from mentor_local.tui.screens.dialogs import ConfirmScreen
 
@@ -232,6 +253,7 @@ class MentorApp(App[None]):
                 self._maybe_reindex,
             )
 
+    @_after_teardown_ok
     def on_index_missing(self, message: msg.IndexMissing) -> None:
         from mentor_local.tui.screens.dialogs import ConfirmScreen
 
@@ -250,6 +272,7 @@ class MentorApp(App[None]):
             self._maybe_reindex,
         )
 
+    @_after_teardown_ok
     def on_index_problem(self, message: msg.IndexProblem) -> None:
         self.blocker = message.error
         self.query_one(StatusBar).set_index(None, "not available")
@@ -257,6 +280,7 @@ class MentorApp(App[None]):
         self.notify(message.error, title="Index", severity="error", timeout=10, markup=False)
         self._fail_pending(message.error)
 
+    @_after_teardown_ok
     def on_model_problem(self, message: msg.ModelProblem) -> None:
         self.blocker = message.error
         self.query_one(StatusBar).set_model(None, problem=message.error)
@@ -264,6 +288,7 @@ class MentorApp(App[None]):
         self.notify(message.error, title="Model", severity="error", timeout=10, markup=False)
         self._fail_pending(message.error)
 
+    @_after_teardown_ok
     def on_mentor_ready(self, message: msg.MentorReady) -> None:
         self.mentor = message.mentor
         self.model_info = message.info
@@ -275,6 +300,7 @@ class MentorApp(App[None]):
             turn, self._pending = self._pending, None
             self._start_answer(turn)
 
+    @_after_teardown_ok
     def on_findings_ready(self, message: msg.FindingsReady) -> None:
         self.findings = message.findings
         pane = self.query_one(FindingsPane)
@@ -323,6 +349,7 @@ class MentorApp(App[None]):
         self.post_message(msg.IndexBuilt(report))
         self._open_and_load(previous, self.mentor)
 
+    @_after_teardown_ok
     def on_index_progress(self, message: msg.IndexProgress) -> None:
         bar = self.query_one("#index-bar", ProgressBar)
         bar.update(total=max(1, message.total), progress=message.done)
@@ -330,6 +357,7 @@ class MentorApp(App[None]):
             Content(f"indexing: {clean(message.stage)} {message.done}/{message.total}")
         )
 
+    @_after_teardown_ok
     def on_index_built(self, message: msg.IndexBuilt) -> None:
         self.indexing = False
         self.query_one("#index-progress").display = False

@@ -40,8 +40,10 @@ def test_build_search_and_incremental_update(sample_repo: Path, tmp_path: Path, 
         assert (hits[0].start_line, hits[0].end_line) == (5, 9)
         hits = index.search("InvoiceRepository total_for_customer", k=3, source="code")
         assert hits[0].symbol == "InvoiceRepository.total_for_customer"
-        assert index.search("anything", k=5, source="knowledge") == [] or all(
-            h.source == "knowledge" and h.path.startswith("knowledge/") for h in index.search("retry", k=5, source="knowledge"))
+        cards = index.search("retry a failed background task with backoff", k=5, source="knowledge")
+        assert cards and all(h.source == "knowledge" and h.path.startswith("knowledge/") for h in cards)
+        # a card hit carries its card's id, title, topics and areas
+        assert all({"id", "title", "topics", "areas"} <= set(h.metadata) and h.metadata["id"] for h in cards)
 
     # no-op: nothing embedded, nothing deleted
     again = _index(sample_repo, idx, embedder)

@@ -257,3 +257,29 @@ def test_theme_and_side_panel_toggle(make_app: Any) -> None:
             assert app.query_one("#side").display
 
     run(scenario())
+
+
+def test_worker_news_under_a_modal_or_after_teardown(make_app: Any) -> None:
+    """A report that lands while help is open updates the status bar; one that lands after teardown is dropped."""
+    from mentor_local.tui import messages as msg
+
+    async def scenario() -> None:
+        app = make_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(pilot)
+            await pilot.press("f1")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+            status = dict(app.index_status or {}, files=4242, stale_files=0)
+            app.post_message(msg.IndexOpened(app.index, status))
+            app.post_message(msg.ModelProblem("the model failed to load (test)"))
+            await wait_for(pilot, lambda: app.index_status == status, what="the new index status")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, HelpScreen)  # the modal stays where the user left it
+            assert "4242 files" in app.screen_stack[0].query_one(StatusBar).index
+            # a report after the widgets are gone (the user quit while a worker ran) is dropped quietly
+            await app.default_screen.query_one(StatusBar).remove()
+            app.post_message(msg.IndexOpened(app.index, status))
+            app.post_message(msg.ModelProblem("late news"))
+            await pilot.pause(0.2)
+
+    run(scenario())
