@@ -46,6 +46,17 @@ def default_embedder_id(device: str) -> str:
     return FP32_ID if pick_device(device) == "cuda" else INT8_ID
 
 
+def _quiet_transformers() -> None:
+    """No progress bars or advice from transformers on the user's screen."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    except ImportError:
+        pass
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, path: Path, device: str = "auto") -> None:
         from mentor_local import offline
@@ -53,13 +64,7 @@ class SentenceTransformerEmbedder:
         offline.apply()
         from sentence_transformers import SentenceTransformer
 
-        try:
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-            hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-        except ImportError:
-            pass
+        _quiet_transformers()
         self.device = pick_device(device)
         self._model: Any = SentenceTransformer(str(path), device=self.device, local_files_only=True)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
@@ -181,13 +186,7 @@ def export_int8(model_dir: Path, target: Path) -> None:
     from onnxruntime.transformers import optimizer
     from transformers import AutoModel, AutoTokenizer
 
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    except ImportError:
-        pass
+    _quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     # eager attention exports the classic pattern that onnxruntime fuses into one Attention op
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
