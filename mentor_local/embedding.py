@@ -113,12 +113,6 @@ class OnnxInt8Embedder:
     so its vectors sit at cosine ≥ 0.98 to the fp32 ones (tests/indexing/test_onnx_embedder.py).
     """
 
-    # One text per run. Dynamic int8 quantises activations with a scale taken from the whole input, so
-    # in a padded batch a vector would depend on its batch-mates; alone, it depends only on its text
-    # (the cache, resumed runs and the seed rely on that). Measured on 2 cores it is no slower than
-    # length-sorted batches of 16: no padding at all.
-    batch_size = 1
-
     def __init__(self, onnx_path: Path, tokenizer_json: Path, threads: int | None = None) -> None:
         from mentor_local import offline
 
@@ -156,6 +150,10 @@ class OnnxInt8Embedder:
         return MAX_TOKENS
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One text per run. Dynamic int8 quantises activations with a scale taken from the whole input,
+        so in a padded batch a vector would depend on its batch-mates; alone, it depends only on its text
+        (the cache, resumed runs and the seed rely on that). On 2 cores it is no slower than
+        length-sorted batches of 16: there is no padding at all."""
         import numpy as np
 
         out: list[list[float]] = []
@@ -165,7 +163,7 @@ class OnnxInt8Embedder:
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
             pooled = self._session.run(None, feed)[0][0].mean(axis=0)  # mean over tokens: no padding to mask
-            out.append([float(x) for x in pooled / max(float(np.linalg.norm(pooled)), 1e-12)])
+            out.append((pooled / max(float(np.linalg.norm(pooled)), 1e-12)).tolist())
         return out
 
 
@@ -175,6 +173,7 @@ def export_int8(model_dir: Path, target: Path) -> None:
     Offline and deterministic for given weights; a killed run leaves no file under ``target``'s name.
     Needs torch, transformers and onnx (installed by ``make setup``); run once per machine.
     """
+    import logging
     import tempfile
     import warnings
 
@@ -217,8 +216,6 @@ def export_int8(model_dir: Path, target: Path) -> None:
         if opt.get_fused_operator_statistics().get("Attention", 0) == 0:
             raise RuntimeError("onnxruntime did not fuse the attention layers; the int8 model would be slow")
         opt.save_model_to_file(str(fused))
-        import logging
-
         root = logging.getLogger()
         level = root.level
         root.setLevel(logging.ERROR)  # the quantiser's pre-processing advice is noise here

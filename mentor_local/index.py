@@ -404,6 +404,7 @@ def prepare_card_vectors(path: Path | None = None, embedder: Any = None) -> tupl
     from mentor_local.indexing.discover import read_text
     from mentor_local.security import clean
     from mentor_local.store.embed_cache import seed_has, write_seed
+    from mentor_local.wiring import embedder_id_for, make_embedder
 
     path = path or card_seed_path()
     files, chunker = _knowledge_files()
@@ -413,13 +414,12 @@ def prepare_card_vectors(path: Path | None = None, embedder: Any = None) -> tupl
         if text is not None:
             texts.update(c.embed_text for c in chunker(rel, clean(text)[0]))
     ordered = sorted(texts)
-    from mentor_local.wiring import embedder_id_for, make_embedder
-
-    embedder_id = str(getattr(embedder, "model_id", "") or embedder_id_for(load_settings()))
+    settings = load_settings()
+    embedder_id = str(getattr(embedder, "model_id", "") or embedder_id_for(settings))
     if seed_has(path, embedder_id, ordered):
         return path, len(ordered), False
     if embedder is None:
-        embedder = make_embedder(load_settings(), embedder_id)
+        embedder = make_embedder(settings, embedder_id)
     write_seed(path, embedder_id, ordered, embedder.embed(ordered))
     return path, len(ordered), True
 

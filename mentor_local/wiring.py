@@ -31,13 +31,15 @@ def make_embedder(settings: Settings, model_id: str | None = None) -> Any:
     key = (model_id, settings.device)
     if key not in _EMBEDDERS:
         if model_id == INT8_ID:
-            onnx, _built = prepare_int8_embedder()  # a stat when `make setup` has run; else exported once now
+            onnx, built = prepare_int8_embedder()  # a stat when `make setup` has run; else exported once now
             try:
                 _EMBEDDERS[key] = OnnxInt8Embedder(onnx, path / "tokenizer.json")
-            except Exception as exc:  # a damaged file: export it again, once
-                if "onnxruntime" not in type(exc).__module__ and not isinstance(exc, OSError):
+            except ImportError:
+                raise
+            except Exception:  # onnxruntime's load errors derive from Exception only
+                if built:  # a fresh export that does not load is not a damaged file
                     raise
-                onnx, _built = prepare_int8_embedder(force=True)
+                onnx, _ = prepare_int8_embedder(force=True)  # a damaged file: export it again, once
                 _EMBEDDERS[key] = OnnxInt8Embedder(onnx, path / "tokenizer.json")
         else:
             _EMBEDDERS[key] = SentenceTransformerEmbedder(path, settings.device)

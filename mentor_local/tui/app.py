@@ -35,6 +35,16 @@ from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.sources import SourcesPane
 from mentor_local.tui.widgets.status import StatusBar
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+    from textual.widgets import Markdown
+
+
+# Screens, the palette provider, Markdown and Syntax are imported when first used, not here:
+# what the first frame does not show must not delay it (markdown-it, pygments, the palette).
+
+MAX_VIEW_BYTES = 4_000_000
+
 
 def _after_teardown_ok(handler: Any) -> Any:
     """For news from workers: a report that lands while the app tears its widgets down is dropped.
@@ -54,15 +64,6 @@ def _after_teardown_ok(handler: Any) -> Any:
             return None
 
     return wrapper
-
-if TYPE_CHECKING:
-    from textual.command import Provider
-    from textual.widgets import Markdown
-
-# Screens, the palette provider, Markdown and Syntax are imported when first used, not here:
-# what the first frame does not show must not delay it (markdown-it, pygments, the palette).
-
-MAX_VIEW_BYTES = 4_000_000
 
 
 def _mentor_commands() -> type[Provider]:
