@@ -13,6 +13,7 @@ The tree::
     ├── IndexBusyError               exit 3: another process holds the index
     ├── DiskFullError                exit 1: no space left; the last complete index is kept
     └── BackendError                 exit 1: a remote server failed
+        └── ModelCrashed             exit 1: the model's own process died (a signal, OOM); the next call restarts it
 
 The CLI is the one place that turns these into exit codes (``exit_code``).
 """
@@ -69,6 +70,10 @@ class IndexBusyError(MentorError):
 
 class BackendError(MentorError):
     exit_code = 1
+
+
+class ModelCrashed(BackendError):
+    """The model's process died mid-call (SIGILL, SIGSEGV, the OOM killer, an exit); the next call starts a fresh one."""
 
 
 class DiskFullError(MentorError):
