@@ -34,6 +34,10 @@ class RawFinding:
     severity: str | None = None
     hints: tuple[str, ...] = ()
     """Words that help pick the best card (e.g. ``subprocess``, ``flask``)."""
+    confidence: str | None = None
+    """high | medium | low; None takes the rule's default (``review.RULE_CONFIDENCE``)."""
+    why: str = ""
+    """What made the rule fire (shown with the finding); empty takes the rule's default."""
 
 
 @dataclass

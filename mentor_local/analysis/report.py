@@ -30,7 +30,8 @@ def review_text(report: ReviewReport, *, limit_per_topic: int = 0) -> str:
             lines.append(f"  {topic} ({len(items)}){read}")
             shown = items if limit_per_topic <= 0 else items[:limit_per_topic]
             for f in shown:
-                lines.append(f"    {f.path}:{f.line}  {f.message}  [{f.rule}]")
+                sure = "" if f.confidence == "high" else f", {f.confidence} confidence"
+                lines.append(f"    {f.path}:{f.line}  {f.message}  [{f.rule}{sure}]")
             if len(shown) < len(items):
                 lines.append(f"    … {len(items) - len(shown)} more (use --json for all)")
     if not findings:

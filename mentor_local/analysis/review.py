@@ -25,16 +25,29 @@ from mentor_local.knowledge import Card
 from mentor_local.topics import TOPICS
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2}
+# Severity rule (README "Severity"): high = data loss, a security hole, or an outage when it happens;
+# medium = a real defect with a bounded cost (a slow or stuck request, a lost background job, a hidden error);
+# low = hygiene that makes the next bug likelier. These are the topic defaults; a rule that knows more
+# (an import-time request with no timeout, a swallowed write in a migration) sets its own.
 TOPIC_SEVERITY: dict[str, str] = {
-    "blocking-call-in-async": "high", "missing-timeout": "high", "shared-state-race": "high",
     "sql-injection": "high", "command-injection": "high", "unsafe-deserialization": "high",
     "hardcoded-secret": "high", "weak-password-hash": "high", "insecure-random": "high",
-    "debug-enabled": "high", "sensitive-data-logging": "high",
-    "swallowed-exception": "medium", "resource-leak": "medium", "unbounded-memory": "medium",
-    "n-plus-one-query": "medium", "task-without-retry": "medium", "sequential-awaits": "medium",
-    "unvalidated-input": "medium",
+    "debug-enabled": "high", "sensitive-data-logging": "high", "blocking-call-in-async": "high",
+    "missing-timeout": "medium", "shared-state-race": "medium", "swallowed-exception": "medium",
+    "resource-leak": "medium", "unbounded-memory": "medium", "n-plus-one-query": "medium",
+    "task-without-retry": "medium", "sequential-awaits": "low", "unvalidated-input": "medium",
     "row-wise-pandas": "low", "mutable-default-argument": "low", "print-instead-of-logging": "low",
 }
+# Confidence: how often the rule is right on real code (scripts/bench/review_real). `mentor review` shows
+# high-confidence findings; `--all` shows every one. A rule that knows more sets its own per finding.
+TOPIC_CONFIDENCE: dict[str, str] = {topic: "high" for topic in TOPIC_SEVERITY} | {
+    "sequential-awaits": "low", "unbounded-memory": "low", "n-plus-one-query": "medium",
+    "unvalidated-input": "medium", "print-instead-of-logging": "medium", "mutable-default-argument": "medium",
+}
+# `# nosec` is bandit's marker for "a reviewer checked this line": it silences the security topics.
+NOSEC_TOPICS = frozenset({"sql-injection", "command-injection", "unsafe-deserialization", "hardcoded-secret",
+                          "weak-password-hash", "insecure-random", "debug-enabled", "sensitive-data-logging"})
 _NOQA = re.compile(r"#\s*noqa\b(?::\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
 
 Check = Callable[[FileContext], Iterable[RawFinding]]
@@ -273,6 +286,9 @@ def _noqa_codes(ctx: FileContext, line: int) -> set[str] | None:
 
 
 def _silenced(ctx: FileContext, f: RawFinding) -> bool:
+    if f.topic in NOSEC_TOPICS and any(0 < n <= len(ctx.lines) and re.search(r"#.*\bnosec\b", ctx.lines[n - 1])
+                                       for n in {f.line, f.end_line}):
+        return True
     for line in {f.line, f.end_line}:
         codes = _noqa_codes(ctx, line)
         if codes is None:
@@ -299,7 +315,8 @@ def _finish(raw: list[tuple[str, RawFinding]], cards: list[Card]) -> list[Findin
         picked[key] = Finding(
             path=path, line=f.line, end_line=max(f.line, f.end_line), topic=f.topic, rule=f.rule,
             severity=f.severity or TOPIC_SEVERITY[f.topic], message=f.message,
-            card=best_card(f.topic, f.hints, cards),
+            card=best_card(f.topic, f.hints, cards), confidence=f.confidence or TOPIC_CONFIDENCE[f.topic],
+            why=f.why or f"rule {f.rule}",
         )
     return sorted(picked.values(), key=lambda x: (SEVERITY_ORDER.get(x.severity, 9), x.path, x.line, x.topic))
 

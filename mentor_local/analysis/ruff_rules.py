@@ -24,6 +24,7 @@ from typing import Any
 
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
+from mentor_local.analysis.rules import precision as P
 from mentor_local.analysis.rules.app import handler_handles, handler_is_broad, looks_secret
 
 # code -> (topic, what the problem is, card hints)
@@ -60,7 +61,7 @@ RUFF_MAP: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "S112": ("swallowed-exception", "`except ...: continue` skips the item and throws the error away without a trace", ("exception", "reraise")),
     "S201": ("debug-enabled", "`app.run(debug=True)` exposes the Werkzeug debugger (remote code execution) to anyone who triggers an error", ("flask", "config")),
     "B019": ("unbounded-memory", "`lru_cache`/`cache` on a method keys the cache on `self`, keeping every instance alive for the life of the process", ("cache",)),
-    "RUF006": ("shared-state-race", "the task from `asyncio.create_task` is not kept anywhere, so it can be garbage-collected mid-flight and its errors vanish", ("task", "references")),
+    "RUF006": ("shared-state-race", "an untracked task: the event loop keeps only a weak reference to it, so it can be garbage-collected before it finishes, and an exception in it is never seen; keep it in a set (discard on done) or use a TaskGroup", ("task", "references")),
     "SIM115": ("resource-leak", "the file is opened without `with`, so an exception leaks the handle", ("context",)),
 }
 RUFF_SELECT: tuple[str, ...] = tuple(RUFF_MAP)
@@ -68,7 +69,7 @@ _SEVERITY = {"S201": "high", "S602": "high", "S605": "high", "S608": "high", "S3
 
 _TOKENISH = re.compile(
     r"token|secret|passw|pwd|otp|nonce|salt|csrf|api_?key|apikey|session_?(id|key)|invite|verif|reset|"
-    r"confirm|activation|one_?time|\bpin\b|_pin\b|magic|auth(?!or)|signup_code|access_code|coupon|voucher", re.I
+    r"confirm|activation|one_?time|\bpin\b|_pin\b|auth(?!or)", re.I
 )
 _CODEISH = re.compile(r"code", re.I)
 _NOT_SECURITY = re.compile(r"status_code|error_code|exit_code|country_code|currency_code|color|colour|jitter|delay|"
@@ -173,6 +174,11 @@ def ruff_findings(ctx: FileContext, items: list[dict[str, Any]]) -> Iterator[Raw
         verdict = _keep(ctx, code, node, seen_handlers)
         if verdict is False:
             continue
+        judged = _judge(ctx, code, node)
+        if judged is None:
+            continue
+        if judged.problem:
+            problem = judged.problem
         subject = verdict if isinstance(verdict, str) else _subject(ctx, row)
         message = f"{subject}: {problem}" if subject else problem[:1].upper() + problem[1:]
         start, end = row, max(row, min(end_row, row + 2))
@@ -180,8 +186,36 @@ def ruff_findings(ctx: FileContext, items: list[dict[str, Any]]) -> Iterator[Raw
             fn = S.enclosing_function(node) if node.type != "function_definition" else node
             if fn is not None and S.line(fn) < row:
                 start, end = S.line(fn), row  # the signature: from `def` to the parameter
-        yield RawFinding(start, end, topic, code, message, severity=_SEVERITY.get(code),
-                         hints=hints + ctx.framework_hints())
+        yield RawFinding(start, end, topic, code, message,
+                         severity=judged.severity or _SEVERITY.get(code), hints=hints + ctx.framework_hints(),
+                         confidence=judged.confidence, why=judged.why or f"ruff {code}")
+
+
+def _judge(ctx: FileContext, code: str, node: Any) -> P.Judgement | None:
+    """Context the ruff rule does not see: None drops the diagnostic, else severity/confidence/why."""
+    if node is None:
+        return P.Judgement()
+    if code == "S608":
+        return P.sql_injection(node)
+    if code in ("S301", "S302", "S102", "S307"):
+        return P.unsafe_load(ctx, code, node)
+    if code == "ASYNC230":
+        return P.blocking_open(ctx, node)
+    if code in ("E722", "BLE001", "S110", "S112"):
+        handler = next((a for a in [node, *S.ancestors(node)] if a.type == "except_clause"), None)
+        return P.swallowed(ctx, handler) if handler is not None else P.Judgement(confidence="medium")
+    if code == "B006":
+        return P.mutable_default(node)
+    if code == "S113":
+        return P.timeout_place(node)
+    if code in ("T201", "T203"):
+        return P.print_call(ctx, node)
+    if code == "RUF006":
+        fn = S.enclosing_function(node)
+        where = f" in `{S.function_name(fn)}`" if fn is not None else ""
+        return P.Judgement(severity="medium",
+                           why=f"untracked task: the task created{where} is not stored, awaited or given a done-callback")
+    return P.Judgement()
 
 
 def _subject(ctx: FileContext, row: int) -> str:

@@ -1,8 +1,9 @@
-"""`mentor review PATH [--json]`: findings grouped by severity and topic, each with the card to read."""
+"""`mentor review PATH [--json] [--all]`: findings grouped by severity and topic, each with the card to read."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -23,6 +24,10 @@ Silencing:
     disable = ["print-instead-of-logging", "S311"]   # topics or rule ids, never reported
     exclude = ["migrations/*", "legacy/**"]          # repo-relative globs not reviewed
 
+Each finding has a severity (high: data loss, a security hole or an outage; medium: a real defect
+with a bounded cost; low: hygiene) and a confidence (how often the rule is right on real code).
+Only high-confidence findings are shown unless you pass --all; --json shows `confidence` and `why`.
+
 Files that indexing skips (.gitignore, virtualenvs, over max_file_bytes) are not reviewed;
 tests are not reviewed; non-UTF-8 files and files with syntax errors are listed as skipped.
 """
@@ -38,6 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("path", help="the repo folder to review")
     add_json(p)
+    p.add_argument("--all", action="store_true", dest="all_findings",
+                   help="also show medium- and low-confidence findings (default: high-confidence only)")
     p.add_argument("--max-file-bytes", type=int, default=None, metavar="N",
                    help="skip files larger than N bytes (default: the max_file_bytes setting, 1,000,000)")
     p.set_defaults(handler=_run)
@@ -52,6 +59,11 @@ def _run(args: argparse.Namespace) -> int:
     # this process runs no other threads, so it may fork: two processes use both cores of a small machine
     workers = max(1, min(2, os.cpu_count() or 1))
     report = review_report(repo, max_file_bytes=settings.max_file_bytes, workers=workers)
+    hidden = 0
+    if not args.all_findings:
+        shown = [f for f in report.findings if f.confidence == "high"]
+        hidden = len(report.findings) - len(shown)
+        report = dataclasses.replace(report, findings=shown)
     if args.json:
         emit_json([f.to_json() for f in report.findings])
         for s in report.skipped:
@@ -60,4 +72,6 @@ def _run(args: argparse.Namespace) -> int:
             print(f"mentor: note: {note}", file=sys.stderr)
     else:
         print(review_text(report))
+        if hidden:
+            print(f"\n{hidden} lower-confidence finding{'s' if hidden != 1 else ''} not shown: mentor review --all")
     return 0

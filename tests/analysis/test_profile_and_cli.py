@@ -85,8 +85,12 @@ def test_cli_review_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["review", str(FIXTURE), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert isinstance(data, list) and data
-    keys = {"path", "line", "end_line", "topic", "rule", "severity", "message", "card"}
+    keys = {"path", "line", "end_line", "topic", "rule", "severity", "message", "card", "confidence", "why"}
     assert all(set(item) == keys for item in data)
+    assert all(item["confidence"] == "high" and item["why"] for item in data)
+    assert run(["review", str(FIXTURE), "--json", "--all"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert len(every) > len(data) and {i["confidence"] for i in every} >= {"high", "medium"}
 
 
 def test_cli_review_text_report(capsys: pytest.CaptureFixture[str]) -> None:

@@ -178,7 +178,9 @@ def test_django_shop_regression() -> None:
     shop = FIXTURE.parent / "django_shop"
     result = ev.score(review(shop, cards=[]), ev.comment_labels(shop))
     assert result["labels"] >= 20
-    assert result["recall"] == 1.0
+    # B006 now fires only when the default is mutated, returned or stored (on real code a default that is only
+    # read was never a bug: scripts/bench/review_real); this fixture's `items=[]` is never used at all
+    assert [(m["path"], m["topic"]) for m in result["missed"]] == [("shop/tasks.py", "mutable-default-argument")]
     assert result["precision"] == 1.0
 
 

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
-from mentor_local.analysis.rules.common import body_nodes, is_logger_call, is_route_handler, name_parts
+from mentor_local.analysis.rules.common import (
+    body_nodes,
+    in_async_with_item,
+    is_logger_call,
+    is_route_handler,
+    name_parts,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -36,7 +42,7 @@ def secret_name(name: str) -> bool:
     parts = name_parts(name)
     if not parts or parts[-1] in _NOT_SECRET_PARTS - {"key"}:
         return False
-    if any(p in _SECRET_WORDS for p in parts):
+    if parts[-1] in _SECRET_WORDS:  # the name must end in what it holds: `token_use` holds a use, not a token
         return not (set(parts) & (_NOT_SECRET_PARTS - {"key"}))
     if parts[-1] == "key" and len(parts) >= 2 and parts[-2] in _KEY_QUALIFIERS:
         return True
@@ -52,11 +58,14 @@ def looks_secret(value: str) -> bool:
         return False
     if v.startswith(("/", "./", "http://", "https://", "${", "{", "<", "%(", "$", "env:", "vault:")) and "@" not in v:
         return False
-    if re.fullmatch(r"[a-z]+([_.][a-z]+)*", v) or re.fullmatch(r"[A-Z]+(_[A-Z]+)*", v):
-        return False
+    if re.fullmatch(r"_*[a-z]+([_.:-][a-z]+)*", v) or re.fullmatch(r"[A-Z]+(_[A-Z]+)*", v):
+        return False  # an identifier, cookie/header/session-key name or JWT audience ("fastapi-users:reset")
     if len(set(v)) <= 2:  # "********", "xxxxxxxx"
         return False
-    return True
+    if re.fullmatch(r"[\w.-]*(/[\w.,-]*)+", v):
+        return False  # a path, route or rate-limit spec ("5/m/user")
+    classes = sum(bool(re.search(p, v)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
+    return classes >= 2
 
 
 _NOT_A_VALUE = {"bearer", "basic", "token", "password", "secret", "none", "null", "true", "false", "required",
@@ -73,7 +82,7 @@ def _weak_literal_secret(value: str, name: str) -> bool:
         return False
     if re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+", v):  # an env var name such as "DB_PASSWORD"
         return False
-    if re.fullmatch(r"[a-z0-9]+([._:][a-z0-9-]+)+", v):  # a config key or field name: "rag.openai.api_key"
+    if re.fullmatch(r"_*[a-z0-9]+([._:-][a-z0-9]+)+", v) or "/" in v:  # a config key, field name or path
         return False
     return len(set(v)) > 2
 
@@ -232,8 +241,8 @@ def missing_timeouts(ctx: FileContext) -> Iterator[RawFinding]:
         recv = callee.rsplit(".", 1)[0] if "." in callee else ""
         if not (callee in _NO_TIMEOUT_CALLS or (recv in sessions and method in _HTTP_METHODS)):
             continue
-        if S.has_splat(call) or "timeout" in S.keyword_args(call):
-            continue
+        if S.has_splat(call) or "timeout" in S.keyword_args(call) or (recv in sessions and in_async_with_item(call)):
+            continue  # `async with session.get(...)` is an aiohttp session of the same name
         nargs = len(S.positional_args(call))
         problem = None
         if callee in ("urlopen", "urllib.request.urlopen", "request.urlopen") and nargs < 3:
@@ -307,8 +316,11 @@ def is_sensitive_name(name: str) -> bool:
     parts = name_parts(name)
     if not parts:
         return False
-    if set(parts) & (_NOT_SECRET_PARTS | {"hashed", "masked", "redacted", "last4", "is", "has", "valid", "used",
-                                           "prefix", "count", "tokens"}):
+    # "key", "id" and "header" alone say nothing, but api_key, session_id and auth_header are secrets:
+    # they are judged by the pairs below, never excluded outright
+    if set(parts) & ((_NOT_SECRET_PARTS - {"key", "id", "header"}) | {"hashed", "masked", "redacted", "last4", "is",
+                                                                     "has", "valid", "used", "prefix", "count",
+                                                                     "tokens"}):
         return False
     if any(p in _SENSITIVE for p in parts):
         return True
@@ -366,11 +378,15 @@ def sensitive_logging(ctx: FileContext) -> Iterator[RawFinding]:
                 continue
             refs += _sensitive_refs(arg)
         if refs:
+            # a session id is a credential only when it is a web session's cookie value; many are lock,
+            # socket or row ids, so it is reported with less certainty than a password, key or token
+            only_ids = all(name_parts(r)[-1:] == ["id"] for r in refs)
             yield RawFinding(
                 S.line(call), S.line(call), "sensitive-data-logging", "secret-in-log",
                 f"`{callee}` writes `{refs[0]}` to the logs, where it is kept, shipped to log services and read by "
                 "people who should never see it; log an id or a masked value instead",
-                hints=("logging",),
+                hints=("logging",), severity="medium" if only_ids else None,
+                confidence="medium" if only_ids else "high", why=f"`{refs[0]}` names a credential",
             )
 
 
@@ -487,7 +503,7 @@ _NETWORK_CALL = re.compile(
     r"^(requests|httpx|urllib\.request|urllib3|aiohttp|smtplib|stripe|boto3|sendgrid|twilio|slack_sdk|paramiko|"
     r"ftplib|openai|mailchimp\w*|pusher|firebase_admin)\.|"
     r"(^|\.)(urlopen|send_message|sendmail|send_mail|send_email|send_sms|upload_file|put_object|post_message|"
-    r"chat_postMessage|create_charge|charge|deliver_webhook|post_webhook|notify_\w+|webhook\w*)$"
+    r"chat_postMessage)$"
 )
 _CLIENT_RECEIVER = re.compile(r"(client|session|http|api|requests|stripe|s3|sns|sqs|smtp|mailer|slack)$", re.I)
 

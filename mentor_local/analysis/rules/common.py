@@ -87,6 +87,17 @@ def in_with_item(node: Node) -> bool:
     return False
 
 
+def in_async_with_item(node: Node) -> bool:
+    """The node is (part of) the value of an ``async with`` item: an async context manager (aiohttp), not requests."""
+    for anc in S.ancestors(node):
+        if anc.type == "with_item":
+            stmt = anc.parent.parent if anc.parent is not None else None
+            return stmt is not None and S.is_async_with(stmt)
+        if anc.type in ("block", "function_definition"):
+            return False
+    return False
+
+
 def under_lock(node: Node) -> bool:
     """Inside ``with <lock>:`` / ``async with <lock>:`` (anything whose name says lock/semaphore) in the same def."""
     for anc in S.ancestors(node):

@@ -78,6 +78,8 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
         if not S.is_async_def(scope):
             continue
         assert scope is not None
+        if http_session and _in_async_with(call):
+            continue  # `async with session.get(...)`: an aiohttp session of the same name, not requests
         if http_session:
             yield RawFinding(
                 S.line(call), S.line(call), "blocking-call-in-async", "sync-http-in-async",
@@ -144,6 +146,7 @@ _ORDERED_METHODS = re.compile(
 )
 
 
+_NETWORK_CLIENT = re.compile(r"(^|_)(client|http|api)$", re.I)
 # events, messages and stream chunks must reach the consumer in order
 _ORDERED_NAMES = re.compile(r"emit|publish|broadcast|stream|yield|progress", re.I)
 
@@ -206,6 +209,8 @@ def sequential_awaits(ctx: FileContext) -> Iterator[RawFinding]:
                 continue  # not per item, or every call shares one DB session/connection (must stay sequential)
             if _conditional_in_loop(n, loop) or _feeds_itself(n, used):
                 continue
+            if not (_NETWORK_CLIENT.search(receiver(callee)) or any(_NETWORK_CLIENT.search(u) for u in used)):
+                continue  # only a per-item round trip through an HTTP/API client is known to be independent work
             yield RawFinding(
                 S.line(n), S.line(n), "sequential-awaits", "await-in-loop",
                 f"`await {callee}(...)` runs once per item of `{S.text(iterable)[:40]}`, one after another; "
@@ -238,9 +243,9 @@ def _feeds_itself(await_node: Node, used: set[str]) -> bool:
 # --- module-level state: unbounded-memory and shared-state-race ----------------------------------
 
 _CONTAINER_CALL = re.compile(r"^(dict|list|set|defaultdict|OrderedDict|Counter|collections\.\w+)\(")
-_REGISTRY_NAME = re.compile(r"registry|handlers?$|routes?$|plugins?$|hooks?$|callbacks?$|commands?$|__all__|"
-                            r"choices|mapping|_map$|^[A-Z_]*(MAP|TABLE|CODES|TYPES|FIELDS|NAMES)$|subscribers?_registry",
-                            re.I)
+_REGISTRY_NAME = re.compile(r"registry|registered|installed|finali[sz]ers|handlers?$|routes?$|plugins?$|hooks?$|"
+                            r"callbacks?$|commands?$|__all__|choices|mapping|_map$|pool$|"
+                            r"^[A-Z_]*(MAP|TABLE|CODES|TYPES|FIELDS|NAMES|POOL)$", re.I)
 _GROW_METHODS = {"append", "extend", "add", "update", "setdefault", "insert", "appendleft", "extendleft"}
 _SHRINK_METHODS = {"pop", "popitem", "clear", "remove", "discard", "popleft", "expire", "evict"}
 _BOUNDED_VALUE = re.compile(r"maxlen\s*=|maxsize\s*=|TTLCache|LRUCache|LFUCache|WeakValueDictionary|WeakKeyDictionary|"
@@ -314,7 +319,7 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
                 if t == "augmented_assignment" or re.search(rf"\b{re.escape(base)}\b", right):
                     found.append((base, n, "rmw"))
                 key = left.child_by_field_name("subscript")
-                if key is not None and not S.is_string_literal(key) and key.type not in ("integer", "true", "false"):
+                if key is not None and not S.is_string_literal(key) and key.type not in ("integer", "true", "false", "slice"):
                     found.append((base, n, "grow"))
             elif left.type == "attribute" and S.text(left) in names and S.enclosing_function(n) is not None:
                 found.append((S.text(left), n, "rebind" if t == "assignment" else "rmw"))
@@ -359,8 +364,8 @@ def _thread_targets(ctx: FileContext) -> set[str]:
     targets: set[str] = set()
     for call, callee in ctx.calls():
         method = S.last_name(callee)
-        if method in ("submit", "map", "apply_async", "run_in_executor", "to_thread", "start_new_thread", "Thread",
-                      "Timer", "Process"):
+        # threads share memory; processes (and Celery's apply_async, a message) do not race on module state
+        if method in ("submit", "run_in_executor", "to_thread", "start_new_thread", "Thread", "Timer"):
             args = S.positional_args(call)
             idx = 1 if method == "run_in_executor" else 0
             if len(args) > idx:
@@ -449,7 +454,7 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
     yield from _check_then_act(ctx, set(containers), globals_declared)
 
 
-_CONFIG_KEY = re.compile(r"settings|config|cfg|\bpath\b|_path\b|device|dsn|engine|model_name|model_id")
+_CONFIG_KEY = re.compile(r"settings|config|cfg|\bpath\b|_path\b|device|dsn|engine|model_name|model_id|url\b|offset|tz")
 
 
 def _config_keyed(node: Node) -> bool:
