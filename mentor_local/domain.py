@@ -118,6 +118,8 @@ class Finding:
     severity: str  # high | medium | low
     message: str
     card: str | None = None
+    confidence: str = "high"  # high | medium | low: how sure the rule is that this is a real problem
+    why: str = ""  # what made the rule fire, in a few words
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -158,6 +160,9 @@ class Answer:
     citations: list[Citation]
     model: dict[str, Any]
     timings: dict[str, Any]
+    checks: dict[str, Any] = field(default_factory=dict)
+    """What the check of the model's text did: sentences ``kept``, ``dropped`` (and ``dropped_by_reason``),
+    sections ``filled`` from facts, and ``model_text`` (what of the answer the model wrote)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -169,4 +174,5 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "model": dict(self.model),
             "timings": dict(self.timings),
+            "checks": dict(self.checks),
         }
