@@ -20,7 +20,8 @@ _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 def matches(finding: Any, query: str) -> bool:
     """Every word of ``query`` must occur in the finding's topic, severity, rule, path, message or card."""
     hay = " ".join(
-        str(x) for x in (finding.topic, finding.severity, finding.rule, finding.path, finding.message, finding.card or "")
+        str(x) for x in (finding.topic, finding.severity, finding.rule, finding.path, finding.message, finding.card or "",
+                         getattr(finding, "confidence", ""), getattr(finding, "why", ""))
     ).lower()
     return all(word in hay for word in query.lower().split())
 
@@ -87,7 +88,12 @@ class FindingsPane(Vertical):
                     expand=severity == "high" or len(shown) <= 30,
                 )
                 for f in sorted(items, key=lambda f: (f.path, f.line)):
-                    label = Text.assemble((clean(f"{f.path}:{f.line}"), "bold"), " ", clean(f.message))
+                    confidence = getattr(f, "confidence", "high")
+                    why = getattr(f, "why", "")
+                    # how sure the rule is and why it fired (absent on findings that carry neither)
+                    note = f"  [{confidence} confidence{': ' + why if why else ''}]" if why or confidence != "high" else ""
+                    label = Text.assemble((clean(f"{f.path}:{f.line}"), "bold"), " ", clean(f.message),
+                                          (clean(note), "dim"))
                     sev.add_leaf(label, data=f)
 
     def on_input_changed(self, event: Input.Changed) -> None:
