@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from mentor_local.commands.common import add_index_flags, add_json, emit_json, repo_path, settings_for
 from mentor_local.domain import Answer
-from mentor_local.errors import ConfigError
+from mentor_local.errors import ConfigError, MentorError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,25 +44,57 @@ def _run(args: argparse.Namespace) -> int:
     from mentor_local.answer.mentor import Mentor
     from mentor_local.index import open_index
 
-    # The model first: a bad --model fails in a second, before the index is opened.
-    mentor = Mentor(None, settings=settings, llm_mode=args.llm_mode).load()
-    index = open_index(repo, index_dir=settings.index_dir, settings=settings)
-    mentor.index = index
+    # The local model runs in its own process (a native crash there is one line here, exit 1) and starts
+    # loading now, while the index opens.
+    chat_model = None
+    if not settings.llm_url:
+        from mentor_local.answer.backends.local import local_model_for
+
+        chat_model = local_model_for(settings)
+    mentor = Mentor(None, settings=settings, llm_mode=args.llm_mode, chat_model=chat_model).load()
     try:
+        try:
+            index = open_index(repo, index_dir=settings.index_dir, settings=settings)
+        except MentorError:
+            _wait_for_model(chat_model)  # a bad --model is the first thing to fix: its error wins
+            raise
+        mentor.index = index
         answer: Answer | None = None
-        for item in mentor.stream(args.question):
-            if isinstance(item, Answer):
-                answer = item
-            elif not args.json:
-                sys.stdout.write(item)
+        wrote = False
+        try:
+            for item in mentor.stream(args.question):
+                if isinstance(item, Answer):
+                    answer = item
+                elif not args.json:
+                    sys.stdout.write(item)
+                    sys.stdout.flush()
+                    wrote = True
+        except MentorError:
+            if wrote:  # end the half-written answer, so the error is a line of its own
+                sys.stdout.write("\n")
                 sys.stdout.flush()
+            raise
+        finally:
+            close = getattr(index, "close", None)
+            if close is not None:
+                close()
     finally:
-        close = getattr(index, "close", None)
-        if close is not None:
-            close()
+        _close_model(chat_model)
     assert answer is not None
     if args.json:
         emit_json(answer.to_json())
     else:
         sys.stdout.write("\n")
     return 0
+
+
+def _wait_for_model(model: Any) -> None:
+    wait = getattr(model, "wait_ready", None)
+    if callable(wait):
+        wait()
+
+
+def _close_model(model: Any) -> None:
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()

@@ -8,6 +8,7 @@ repo run in thread workers afterwards.  Workers report through messages
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import sys
 import time
@@ -23,7 +24,7 @@ from textual.content import Content
 from textual.widgets import Footer, Label, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
-from mentor_local.errors import IndexMissingError, MentorError
+from mentor_local.errors import IndexMissingError, MentorError, ModelCrashed
 from mentor_local.settings import Settings
 from mentor_local.tui import backend
 from mentor_local.tui import messages as msg
@@ -420,6 +421,7 @@ class MentorApp(App[None]):
         mentor = self.mentor
         answer: Any = None
         error: str | None = None
+        crashed = False
         stream = None
         try:
             stream = mentor.stream(question, history)
@@ -434,6 +436,7 @@ class MentorApp(App[None]):
                     answer = item
         except Exception as exc:
             error = _error_text(exc, "generation failed")
+            crashed = isinstance(exc, ModelCrashed)
         finally:
             close = getattr(stream, "close", None)
             if callable(close):
@@ -444,7 +447,7 @@ class MentorApp(App[None]):
         if worker.is_cancelled:
             self.post_message(msg.AnswerFailed(turn_id, question, "Cancelled.", cancelled=True))
         elif error is not None:
-            self.post_message(msg.AnswerFailed(turn_id, question, error))
+            self.post_message(msg.AnswerFailed(turn_id, question, error, crashed=crashed))
         elif answer is None:
             self.post_message(msg.AnswerFailed(turn_id, question, "the model stopped without an answer"))
         else:
@@ -476,6 +479,8 @@ class MentorApp(App[None]):
         self.query_one(SourcesPane).set_hits(sources)
         timings = getattr(answer, "timings", {}) or {}
         self.query_one(StatusBar).set_speed(timings.get("decode_tokens_per_s"))
+        if self.model_info is not None:
+            self.query_one(StatusBar).set_model(self.model_info)  # after a crash: running again
         self._save_turn(message.question, text, answer)
 
     def _answer_meta(self, answer: Any) -> str:
@@ -513,6 +518,8 @@ class MentorApp(App[None]):
             note = "Cancelled — your question is back in the box." if message.cancelled else message.error
             turn.set_meta(note, error=not message.cancelled)
         self.query_one(PromptInput).restore(message.question)
+        if message.crashed:
+            self.query_one(StatusBar).set_model(None, note="stopped · restarts with the next question")
         if not message.cancelled:
             self.notify(message.error, title="Answer failed", severity="error", timeout=10, markup=False)
 
@@ -730,6 +737,9 @@ class MentorApp(App[None]):
     def on_unmount(self) -> None:
         if self._store is not None:
             self._store.close()
+        # The model's process ends with the app (atexit would, later); closing never turns a quit into a traceback.
+        with contextlib.suppress(Exception):
+            backend.close_model(self.mentor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,10 +46,16 @@ def make_mentor(index: Any, settings: Settings, previous: Any = None, reviewer: 
     """A Mentor over ``index`` with its model loaded and the embedder warm, so the first question starts at once.
 
     After a re-index the previous Mentor's loaded model is handed over instead of loading it again.
+    The local model is a child process (``answer.backends.local``); ``close_model`` stops it.
     """
     from mentor_local.answer.mentor import Mentor
 
     chat_model = getattr(previous, "chat_model", None) if previous is not None else None
+    if chat_model is None and not settings.llm_url:
+        # The model runs in its own process: a native crash there fails one answer, never the app.
+        from mentor_local.answer.backends.local import local_model_for
+
+        chat_model = local_model_for(settings)
     options: dict[str, Any] = {"reviewer": reviewer} if reviewer is not None else {}
     mentor = Mentor(index, model_path=settings.model, chat_model=chat_model, settings=settings, **options)
     mentor.load()
@@ -57,6 +63,14 @@ def make_mentor(index: Any, settings: Settings, previous: Any = None, reviewer: 
     if callable(warm):
         warm()
     return mentor
+
+
+def close_model(mentor: Any) -> None:
+    """Stop the Mentor's model process, if it has one (the app calls this as it closes)."""
+    model = getattr(mentor, "chat_model", None)
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()
 
 
 class SharedReview:

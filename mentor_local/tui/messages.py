@@ -27,12 +27,14 @@ class AnswerFinished(Message):
 class AnswerFailed(Message):
     """Generation failed or was cancelled; ``error`` says what happened and how to fix it."""
 
-    def __init__(self, turn_id: int, question: str, error: str, *, cancelled: bool = False) -> None:
+    def __init__(self, turn_id: int, question: str, error: str, *, cancelled: bool = False,
+                 crashed: bool = False) -> None:
         super().__init__()
         self.turn_id = turn_id
         self.question = question
         self.error = error
         self.cancelled = cancelled
+        self.crashed = crashed  # the model's process died; the next question starts a fresh one
 
 
 class IndexOpened(Message):

@@ -26,8 +26,10 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self._redraw()
 
-    def set_model(self, info: dict[str, Any] | None, problem: str | None = None) -> None:
-        if problem:
+    def set_model(self, info: dict[str, Any] | None, problem: str | None = None, *, note: str | None = None) -> None:
+        if note:
+            self.model = f"model: {note}"
+        elif problem:
             self.model = "model: not loaded"
         elif info is None:
             self.model = "model: loading…"
