@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.tui.fakes import CARD_FILE, make_repo
+from tests.tui.fakes import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +28,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("ask-crash")
     knowledge = base / "knowledge"
     knowledge.mkdir()
-    (knowledge / "n-plus-one.md").write_text(CARD_FILE, encoding="utf-8")
+    shutil.copy(ROOT / "knowledge" / "batch-lookups-not-loop-queries.md", knowledge)
     repo = make_repo(base / "repo")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MENTOR_KNOWLEDGE_DIR", str(knowledge))
