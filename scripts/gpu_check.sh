@@ -87,9 +87,12 @@ else
   if [[ -d "$WHEELHOUSE" ]]; then PIP+=(--no-index --find-links "$WHEELHOUSE"); fi
   # Native arch of the card we are on (H100: 90); building for one arch keeps the build short.
   ARCH="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.')"
-  echo "== building llama-cpp-python with CUDA for sm_${ARCH:-native} (several minutes)"
+  # The CPU part gets this CPU's own instruction sets except AMX (a -march=native build dies with SIGILL on
+  # AMX Xeons, which many GPU boxes have): the same flags `make setup` uses, from scripts/build_llama.py.
+  CPU_ARGS="$("$PY" "$ROOT/scripts/build_llama.py" --print-cpu-args)" || die "could not read this CPU's flags"
+  echo "== building llama-cpp-python with CUDA for sm_${ARCH:-native} (several minutes); CPU part: $CPU_ARGS"
   t0=$(date +%s)
-  CMAKE_ARGS="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=${ARCH:-native}" FORCE_CMAKE=1 \
+  CMAKE_ARGS="$CPU_ARGS -DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=${ARCH:-native}" FORCE_CMAKE=1 \
     CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
     "${PIP[@]}" --no-cache-dir --force-reinstall "llama-cpp-python==0.3.36" >"$WORK/build.log" 2>&1 \
     || { tail -40 "$WORK/build.log"; die "CUDA build failed (log: $WORK/build.log)"; }
@@ -97,6 +100,10 @@ else
   "${PIP[@]}" pyyaml >/dev/null 2>&1 || true
   GPU_LAYERS="auto"
   "$RUNPY" -c "import llama_cpp; assert llama_cpp.llama_supports_gpu_offload(), 'this build cannot offload'; print('== GPU offload supported')"
+  # The smoke test make setup runs: load the model and decode a few tokens in a child (all layers offloaded).
+  PYTHONPATH="$ROOT" "$RUNPY" -c "import sys; from pathlib import Path; from mentor_local.runtime_build import smoke_test
+r = smoke_test(Path(sys.argv[1]), python=sys.executable, timeout=300)
+print('== smoke test:', r.detail); sys.exit(0 if r.ok else 1)" "$MODEL" || die "the CUDA build failed its smoke test"
 fi
 
 run_pass() {  # $1: label, $2: gpu layers

@@ -66,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         return f"llama-cpp-python {llama_cpp.__version__}; GPU offload compiled in: {'yes' if gpu else 'no'}"
 
+    def llama_build() -> str:
+        from mentor_local.runtime_build import doctor_check
+
+        return doctor_check(settings.model)
+
     def torch_device() -> str:
         import torch
 
@@ -89,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         return f"{len(load_cards())} cards in {knowledge_dir()}"
 
     checks = [_check("python", python), _check("model", model), _check("embedder", embedder),
-              _check("llama-cpp", llama), _check("torch", torch_device), _check("pattern library", cards),
+              _check("llama-cpp", llama), _check("llama build", llama_build),
+              _check("torch", torch_device), _check("pattern library", cards),
               _check("index", index)]
     if args.json:
         emit_json(checks)
