@@ -105,6 +105,7 @@ def _is_on(value: str | None) -> bool:
 class Variant:
     name: str
     cmake_args: tuple[str, ...]
+    user_cmake_args: str = field(default="", compare=False)  # the user's CMAKE_ARGS it was planned with
 
     @property
     def key(self) -> str:
@@ -149,8 +150,9 @@ def plan_variants(flags: Iterable[str], user_cmake_args: str | None = None) -> l
         # a native build did, unless the user names the architectures.
         if cuda and _cmake_value(user, "CMAKE_CUDA_ARCHITECTURES") is None:
             user = ["-DCMAKE_CUDA_ARCHITECTURES=native", *user]
-        plan = [Variant(base, tuple(cpu_cmake_args(flags) + user)),
-                Variant(f"{base}-portable", tuple(cpu_cmake_args(PORTABLE_FLAGS) + user))]
+        raw = user_cmake_args or ""
+        plan = [Variant(base, tuple(cpu_cmake_args(flags) + user), raw),
+                Variant(f"{base}-portable", tuple(cpu_cmake_args(PORTABLE_FLAGS) + user), raw)]
     else:
         plan = [Variant("native-noamx", tuple(cpu_cmake_args(flags))),
                 Variant("portable", tuple(cpu_cmake_args(PORTABLE_FLAGS)))]
@@ -343,6 +345,7 @@ class Outcome:
             "variant": self.variant.name,
             "summary": self.variant.summary(),
             "cmake_args": list(self.variant.cmake_args),
+            "user_cmake_args": self.variant.user_cmake_args,
             "cache_key": self.variant.key,
             "wheel": str(self.wheel.path),
             "build_seconds": self.wheel.build_seconds,
@@ -439,6 +442,21 @@ def cpu_model(cpuinfo: str | None = None) -> str:
     return platform.processor() or platform.machine()
 
 
+def installed_wheel_url() -> str | None:
+    """Where the installed llama-cpp-python came from (pip's direct_url.json), if it came from a file."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("llama-cpp-python")
+        direct = json.loads(dist.read_text("direct_url.json") or "null")
+    except (PackageNotFoundError, ValueError):
+        return None
+    if dist.version != LLAMA_VERSION or not isinstance(direct, dict):
+        return None
+    url = direct.get("url")
+    return url if isinstance(url, str) else None
+
+
 def doctor_check(explicit_model: str | Path | None = None, *, timeout: float = 60.0) -> str:
     """``mentor doctor``: the recorded build and a fresh smoke test in a child; raises when the child dies."""
     record = read_record()
@@ -446,6 +464,9 @@ def doctor_check(explicit_model: str | Path | None = None, *, timeout: float = 6
         secs = record.get("build_seconds")
         built = f"built in {secs:.0f} s" if isinstance(secs, (int, float)) else "build time unknown"
         shown = f"{record.get('summary') or record.get('variant')} ({built}, record {record_path()})"
+        wheel = record.get("wheel")
+        if isinstance(wheel, str) and installed_wheel_url() != Path(wheel).as_uri():
+            shown += "; the installed llama-cpp-python is not that build (installed another way)"
     else:
         shown = f"no build record at {record_path()} (llama-cpp-python was not installed by make setup)"
     model = smoke_model(explicit_model)

@@ -12,6 +12,7 @@ Usage (run with the venv's python; the Makefile does):
   build_llama.py --install-only      build or reuse the preferred wheel and install it (before `pip install -e .`)
   build_llama.py [--model GGUF]      the same, then the smoke test, the fallback and the record
   build_llama.py --print-cpu-args [--portable]   the CMake flags for this CPU (scripts/gpu_check.sh uses them)
+A build made with CMAKE_ARGS keeps them in the record; later runs without CMAKE_ARGS reuse them (--cpu: not).
 Options: --retry (try a build whose smoke test died here before), --timeout S (smoke test, default 120).
 """
 
@@ -42,7 +43,9 @@ from mentor_local.runtime_build import (  # noqa: E402
     choose_build,
     cpu_cmake_args,
     cpu_flags,
+    installed_wheel_url,
     plan_variants,
+    read_record,
     smoke_model,
     smoke_test,
     variant_dir,
@@ -112,14 +115,7 @@ def _build_info(folder: Path) -> dict[str, object]:
 
 def installed_from(wheel: Path) -> bool:
     """Is llama-cpp-python in this environment installed from exactly this wheel file?"""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    try:
-        dist = distribution("llama-cpp-python")
-        direct = json.loads(dist.read_text("direct_url.json") or "null")
-    except (PackageNotFoundError, ValueError):
-        return False
-    return dist.version == LLAMA_VERSION and isinstance(direct, dict) and direct.get("url") == wheel.as_uri()
+    return installed_wheel_url() == wheel.as_uri()
 
 
 def install(wheel: Wheel) -> None:
@@ -141,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--install-only", action="store_true", help="build or reuse and install; no smoke test")
     p.add_argument("--model", default=None, help="the GGUF to smoke-test with (default: the smallest in models/)")
     p.add_argument("--timeout", type=float, default=SMOKE_TIMEOUT_S, help="smoke test time limit in seconds")
+    p.add_argument("--cpu", action="store_true", help="ignore the CMAKE_ARGS recorded by an earlier (CUDA) build")
     p.add_argument("--retry", action="store_true", help="try builds whose smoke test died here before")
     p.add_argument("--print-cpu-args", action="store_true", help="print this CPU's CMake flags (no AMX) and exit")
     p.add_argument("--portable", action="store_true", help="with --print-cpu-args: the portable flags")
@@ -151,7 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         print(" ".join(cpu_cmake_args(PORTABLE_FLAGS if args.portable else flags)))
         return 0
 
-    plan = plan_variants(flags, os.environ.get("CMAKE_ARGS"))
+    # A user's CMAKE_ARGS choose the build (a CUDA one); a later set-up without them keeps that choice
+    # (from the record) unless --cpu says otherwise.
+    user = os.environ.get("CMAKE_ARGS", "").strip()
+    if not user and not args.cpu:
+        recorded = (read_record() or {}).get("user_cmake_args")
+        if isinstance(recorded, str) and recorded.strip():
+            user = recorded.strip()
+            log(f"build_llama: keeping the CMAKE_ARGS of the installed build: {user} (--cpu for the CPU build)")
+    plan = plan_variants(flags, user or None)
     smoke: Callable[[], SmokeResult] | None = None
     if not args.install_only:
         model = smoke_model(args.model)

@@ -450,3 +450,43 @@ def test_real_smoke_test_against_the_installed_build() -> None:
     record = rb.read_record()
     if record is not None and record.get("variant"):
         assert not any("AMX" in a and a.endswith("=ON") for a in record["cmake_args"])
+
+
+def test_a_cuda_build_is_kept_by_later_setups_unless_cpu_is_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    script = load_script()
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(script, "cpu_flags", lambda: rb.cpu_flags(cpuinfo(EPYC)))
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(script.subprocess, "run", _fake_pip(calls))
+    monkeypatch.setattr(script, "installed_from", lambda path: False)
+
+    def built() -> list[str]:
+        return [c["env"]["CMAKE_ARGS"] for c in calls if "wheel" in c["cmd"]]
+
+    monkeypatch.setenv("CMAKE_ARGS", "-DGGML_CUDA=on")
+    assert script.main(["--install-only"]) == 0
+    record = rb.read_record()
+    assert record is not None and record["variant"] == "cuda" and record["user_cmake_args"] == "-DGGML_CUDA=on"
+    assert built()[-1].endswith("-DCMAKE_CUDA_ARCHITECTURES=native -DGGML_CUDA=on")
+    monkeypatch.delenv("CMAKE_ARGS")
+    assert script.main(["--install-only"]) == 0  # e.g. the Makefile after a pyproject change
+    assert "keeping the CMAKE_ARGS of the installed build: -DGGML_CUDA=on" in capsys.readouterr().out
+    assert len(built()) == 1 and (rb.read_record() or {})["variant"] == "cuda"  # reused, not rebuilt
+    assert script.main(["--install-only", "--cpu"]) == 0
+    assert (rb.read_record() or {})["variant"] == "native-noamx" and "GGML_CUDA" not in built()[-1]
+
+
+def test_doctor_says_when_the_installed_llama_is_not_the_recorded_build(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    rb.write_record(rb.Outcome(PLAN[0], rb.Wheel(tmp_path / "w.whl", 600.0, False), None).record())
+    real = rb.smoke_test
+    monkeypatch.setattr(rb, "smoke_test", lambda path, **kw: real(path, code=CHILD_OK))
+    monkeypatch.setattr(rb, "installed_wheel_url", lambda: "file:///elsewhere/llama.whl")
+    assert "not that build (installed another way)" in rb.doctor_check(model)
+    monkeypatch.setattr(rb, "installed_wheel_url", lambda: (tmp_path / "w.whl").as_uri())
+    assert "installed another way" not in rb.doctor_check(model)
