@@ -32,7 +32,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-SAMPLING = {"temperature": 0.2, "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.15}  # LlamaBackend's
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -52,13 +51,19 @@ def context_text(n_chars: int) -> str:
     return text[:n_chars]
 
 
-def decode_prompt(chat: bool, n_chars: int) -> str:
-    body = context_text(n_chars)
+def decode_messages(n_chars: int) -> list[dict[str, str]]:
     ask = "Explain, step by step and in detail, what the code above does and what could go wrong in production."
-    if chat:  # ChatML by hand, so the raw and the child runs read the very same tokens
-        return (f"<|im_start|>system\nYou are a senior Python mentor.<|im_end|>\n<|im_start|>user\n{body}\n\n{ask}"
-                f"<|im_end|>\n<|im_start|>assistant\n")
-    return f"{body}\n\n# Question: {ask}\n# Answer:"
+    return [{"role": "system", "content": "You are a senior Python mentor."},
+            {"role": "user", "content": f"{context_text(n_chars)}\n\n{ask}"}]
+
+
+def sampling(temperature: float) -> dict[str, Any]:
+    """LlamaBackend's own sampling settings, so the raw runs sample exactly as the child does."""
+    from types import SimpleNamespace
+
+    from mentor_local.answer.backends.llama import LlamaBackend
+
+    return dict(LlamaBackend._sampling(SimpleNamespace(temperature=temperature)))  # type: ignore[arg-type]
 
 
 def timed(pieces: Any) -> tuple[float, float, int]:
@@ -74,9 +79,9 @@ def timed(pieces: Any) -> tuple[float, float, int]:
     return first, last, n
 
 
-def raw_stream(llm: Any, prompt: str, max_tokens: int) -> Any:
-    for chunk in llm.create_completion(prompt, max_tokens=max_tokens, stream=True, **SAMPLING):
-        text = chunk["choices"][0]["text"]
+def raw_stream(llm: Any, messages: list[dict[str, str]], max_tokens: int, params: dict[str, Any]) -> Any:
+    for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stream=True, **params):
+        text = chunk["choices"][0].get("delta", {}).get("content")
         if text:
             yield text
 
@@ -120,18 +125,12 @@ def bench_speed(args: argparse.Namespace, model: Path) -> dict[str, Any]:
         q1 = [{"role": "system", "content": "You are a senior Python mentor."},
               {"role": "user", "content": f"{body}\n\nWhat does this code do?"}]
         start = time.perf_counter()
-        if chat:
-            first, _, _ = timed(child.chat(q1, max_tokens=args.ttft_tokens))
-        else:
-            first, _, _ = timed(child.complete("\n".join(m["content"] for m in q1), max_tokens=args.ttft_tokens))
+        first, _, _ = timed(child.chat(q1, max_tokens=args.ttft_tokens))
         cold.append(first - start)
         q2 = [*q1, {"role": "assistant", "content": "It loads settings and serves questions."},
               {"role": "user", "content": "How would I test that?"}]
         start = time.perf_counter()
-        if chat:
-            first, _, _ = timed(child.chat(q2, max_tokens=args.ttft_tokens))
-        else:
-            first, _, _ = timed(child.complete("\n".join(m["content"] for m in q2), max_tokens=args.ttft_tokens))
+        first, _, _ = timed(child.chat(q2, max_tokens=args.ttft_tokens))
         follow.append(first - start)
         print(f"ttft round {r + 1}: cold {cold[-1]:.2f} s, follow-up {follow[-1]:.2f} s", flush=True)
 
@@ -145,18 +144,21 @@ def bench_speed(args: argparse.Namespace, model: Path) -> dict[str, Any]:
         0 if str(args.gpu_layers) == "auto" else int(args.gpu_layers))
     llm = llama_cpp.Llama(model_path=str(model), n_ctx=args.n_ctx, n_threads=threads, n_threads_batch=threads,
                           n_gpu_layers=gpu, seed=7, swa_full=True, verbose=False)
-    prompt = decode_prompt(chat, args.prompt_chars)
-    raw_rates, child_rates = [], []
+    messages = decode_messages(args.prompt_chars)
+    params = sampling(0.2)
+    raw_rates: list[float] = []
+    child_rates: list[float] = []
+    pieces: dict[str, list[int]] = {"raw": [], "child": []}
     for r in range(args.repeats):
         order = ("raw", "child") if r % 2 == 0 else ("child", "raw")
         for who in order:
-            if who == "raw":
-                rate = decode_rate(*timed(raw_stream(llm, prompt, args.tokens)))
-                raw_rates.append(rate)
-            else:
-                rate = decode_rate(*timed(child.complete(prompt, max_tokens=args.tokens)))
-                child_rates.append(rate)
-        print(f"decode round {r + 1}: raw {raw_rates[-1]:.2f} tok/s, child {child_rates[-1]:.2f} tok/s", flush=True)
+            stream = raw_stream(llm, messages, args.tokens, params) if who == "raw" else \
+                child.chat(messages, max_tokens=args.tokens)
+            first, last, n = timed(stream)
+            (raw_rates if who == "raw" else child_rates).append(decode_rate(first, last, n))
+            pieces[who].append(n)
+        print(f"decode round {r + 1} ({' then '.join(order)}): raw {raw_rates[-1]:.2f} tok/s ({pieces['raw'][-1]} pieces), "
+              f"child {child_rates[-1]:.2f} tok/s ({pieces['child'][-1]} pieces)", flush=True)
     child_rss = rss_mb(child.pid or 0)
     child.close()
     raw_med, child_med = statistics.median(raw_rates), statistics.median(child_rates)
@@ -167,6 +169,7 @@ def bench_speed(args: argparse.Namespace, model: Path) -> dict[str, Any]:
         "decode_raw_tok_s": round(raw_med, 2), "decode_child_tok_s": round(child_med, 2),
         "decode_ratio": round(child_med / raw_med, 3) if raw_med else None,
         "decode_raw_all": [round(x, 2) for x in raw_rates], "decode_child_all": [round(x, 2) for x in child_rates],
+        "decode_pieces": pieces,
         "ttft_cold_s": round(cold_med, 3), "ttft_follow_up_s": round(follow_med, 3),
         "ttft_ratio": round(follow_med / cold_med, 3) if cold_med else None,
         "rss_parent_mb_before_raw_load": round(parent_rss_loaded, 1),
@@ -202,7 +205,7 @@ def kill_tui(repo: Path, index_dir: Path | None) -> dict[str, Any]:
     tmux = Tmux(cmd, env)
     try:
         tmux.wait(lambda s: "Ask (Enter sends" in s, 60, "the first paint")
-        tmux.wait(lambda s: "model: loading" not in s and "(CPU)" in s or "(GPU)" in s, 300, "the model loaded")
+        tmux.wait(lambda s: "model: loading" not in s and ("(CPU)" in s or "(GPU)" in s), 300, "the model loaded")
         app = int(tmux._run("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
         kids = [k for k in children(app)
                 if "worker_child" in Path(f"/proc/{k}/cmdline").read_bytes().decode("utf-8", "replace")]

@@ -103,7 +103,7 @@ def test_a_death_mid_stream_is_one_line_and_the_next_call_works(worker: WorkerBa
     assert err.value.exit_code == 1 and isinstance(err.value, BackendError)
     assert first_pid is not None and wait_gone(first_pid)
     # The next call starts a fresh child and works; so do the calls after it.
-    assert "".join(worker.complete("again", max_tokens=16)) == "".join(TOKENS)
+    assert "".join(worker.chat([{"role": "user", "content": "again"}], max_tokens=16)) == "".join(TOKENS)
     assert worker.pid not in (None, first_pid) and worker.starts == 2
     assert worker.count_tokens("three words here") == 3
 
@@ -123,13 +123,13 @@ def test_stopping_a_stream_early_cancels_it_in_the_child_which_stays_loaded(work
     fake(delay=0.3, tokens=[f"w{i} " for i in range(40)])  # 12 s if it were not stopped
     worker.wait_ready()
     pid = worker.pid
-    pieces = worker.complete("long", max_tokens=40)
+    pieces = worker.chat([{"role": "user", "content": "long"}], max_tokens=40)
     assert next(pieces) == "w0 "
     t0 = time.monotonic()
     pieces.close()  # what Mentor does on Esc: stop iterating and close
     assert time.monotonic() - t0 < 1.5
     t0 = time.monotonic()
-    assert list(worker.complete("short", max_tokens=2)) == ["w0 ", "w1 "]
+    assert list(worker.chat([{"role": "user", "content": "short"}], max_tokens=2)) == ["w0 ", "w1 "]
     assert time.monotonic() - t0 < 3, "the cancelled stream went on in the child"
     assert worker.pid == pid and worker.starts == 1
 
@@ -163,7 +163,7 @@ def test_a_model_that_fails_to_load_is_a_model_error(gguf: Path, fake: Any) -> N
     fake(load_error="llama.cpp cannot load fake.gguf: bad tensor")
     backend = WorkerBackend(gguf)
     with pytest.raises(ModelError) as err:
-        list(backend.complete("x", max_tokens=4))
+        list(backend.chat([{"role": "user", "content": "x"}], max_tokens=4))
     assert err.value.exit_code == 2 and "bad tensor" in err.value.one_line()
     backend.close()
 
@@ -195,12 +195,12 @@ def test_close_and_garbage_collection_stop_the_child(gguf: Path, fake: Any) -> N
 def test_close_from_another_thread_ends_a_stream_with_one_line(gguf: Path, fake: Any) -> None:
     fake(delay=0.2, tokens=[f"w{i} " for i in range(50)])
     backend = WorkerBackend(gguf).wait_ready()
-    pieces = backend.complete("x", max_tokens=50)
+    pieces = backend.chat([{"role": "user", "content": "x"}], max_tokens=50)
     next(pieces)
     threading.Timer(0.3, backend.close).start()
     with pytest.raises(BackendError, match="closed while it was answering"):
         list(pieces)
-    assert list(backend.complete("x", max_tokens=1)) == ["w0 "]  # a later call starts a new child
+    assert list(backend.chat([{"role": "user", "content": "x"}], max_tokens=1)) == ["w0 "]  # a later call starts a new child
     backend.close()
 
 
@@ -213,7 +213,7 @@ def test_a_child_started_from_a_short_lived_thread_outlives_that_thread(gguf: Pa
     backend = box["b"]
     time.sleep(0.3)
     assert backend.pid is not None and alive(backend.pid)
-    assert list(backend.complete("x", max_tokens=2)) == TOKENS[:2] and backend.starts == 1
+    assert list(backend.chat([{"role": "user", "content": "x"}], max_tokens=2)) == TOKENS[:2] and backend.starts == 1
     backend.close()
 
 

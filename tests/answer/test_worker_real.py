@@ -27,10 +27,7 @@ def model(bundled_gguf: Path) -> Iterator[WorkerBackend]:
 
 
 def ask(model: WorkerBackend, text: str, max_tokens: int, history: list[dict[str, str]] | None = None) -> Iterator[str]:
-    if model.chat_template:
-        return model.chat([*(history or []), {"role": "user", "content": text}], max_tokens=max_tokens)
-    prompt = "\n".join(m["content"] for m in history or []) + "\n" + text
-    return model.complete(prompt, max_tokens=max_tokens)
+    return model.chat([*(history or []), {"role": "user", "content": text}], max_tokens=max_tokens)
 
 
 def test_the_real_model_answers_through_its_process(model: WorkerBackend, bundled_gguf: Path) -> None:

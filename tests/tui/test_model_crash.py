@@ -155,7 +155,7 @@ def test_esc_during_a_model_answer_stops_it_in_the_child(make_app: Any, worker: 
             # The same child, still loaded, answers the next question at once (the old stream is over in it).
             monkeypatch.setenv("MENTOR_WORKER_FAKE", "{}")
             t0 = time.monotonic()
-            assert list(model.complete("x", max_tokens=2)) == ["word0 ", "word1 "]
+            assert list(model.chat([{"role": "user", "content": "x"}], max_tokens=2)) == ["word0 ", "word1 "]
             assert time.monotonic() - t0 < 2 and model.pid == pid and model.starts == 1
 
     run(scenario())

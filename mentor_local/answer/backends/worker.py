@@ -470,10 +470,6 @@ class WorkerBackend:
                     self._counts.popitem(last=False)
             return [self._counts[t] for t in texts]
 
-    def complete(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        """Stream a completion of a document prompt, made in the child as it is read here."""
-        return self._stream("complete", [prompt], {"max_tokens": int(max_tokens), "stop": list(stop)})
-
     def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         """Stream a chat turn through the model's own template, made in the child."""
         return self._stream("chat", [[dict(m) for m in messages]], {"max_tokens": int(max_tokens), "stop": list(stop)})

@@ -153,9 +153,6 @@ class FakeModel:
         time.sleep(10)  # a blocked or handled signal must not let the script go on as if nothing happened
         os._exit(4)
 
-    def complete(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        return self._pieces(max_tokens)
-
     def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         return self._pieces(max_tokens)
 
