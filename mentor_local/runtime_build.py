@@ -202,8 +202,8 @@ def clear_failed(variant: Variant, root: Path | None = None) -> None:
 
 # --- the smoke test ----------------------------------------------------------------------------------------
 
-# Runs in the child: load the GGUF with a small context, prefill a few dozen tokens on >= 2 threads (the
-# AMX crash is in worker threads) and decode a few. The last stdout line is the JSON the parent reads.
+# Runs in the child: load the GGUF with a small context, prefill a batch of about 20 tokens on >= 2 threads
+# (the AMX crash is in worker threads) and decode a few. The last stdout line is the JSON the parent reads.
 SMOKE_CODE = r"""
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash here is expected news, not a core file in the repo
@@ -213,7 +213,7 @@ import llama_cpp
 gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
 llm = llama_cpp.Llama(model_path=model, n_ctx=256, n_batch=128, n_threads=threads, n_threads_batch=threads,
                       n_gpu_layers=gpu_layers, verbose=False)
-prompt = "def total(items):\n    # sum the price of every item in the cart\n    result = 0\n" * 3
+prompt = "def total(items):\n    # sum the price of every item in the cart\n    result = 0\n"
 out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0)
 print(json.dumps({"tokens": out["usage"]["completion_tokens"], "text": out["choices"][0]["text"],
                   "gpu_layers": gpu_layers, "version": llama_cpp.__version__,
@@ -457,7 +457,7 @@ def installed_wheel_url() -> str | None:
     return url if isinstance(url, str) else None
 
 
-def doctor_check(explicit_model: str | Path | None = None, *, timeout: float = 60.0) -> str:
+def doctor_check(explicit_model: str | Path | None = None, *, timeout: float = SMOKE_TIMEOUT_S) -> str:
     """``mentor doctor``: the recorded build and a fresh smoke test in a child; raises when the child dies."""
     record = read_record()
     if record:
