@@ -305,15 +305,23 @@ def _tail(text: str | bytes | None, lines: int = 15) -> str:
 
 
 def smoke_model(explicit: str | Path | None = None) -> Path | None:
-    """The GGUF to smoke-test with: ``explicit``, else the smallest ``models/*.gguf``, else the bundled model."""
+    """The GGUF to smoke-test with: ``explicit``, else the smallest bundled model in ``models/`` (a known
+    good file, so a death is the build's fault), else the smallest ``models/*.gguf``, else the bundled one."""
     from mentor_local.paths import models_dir
 
     if explicit:
         return Path(explicit).expanduser()
+    try:
+        from mentor_local import models
+
+        bundled: frozenset[str] = frozenset(getattr(models, "BUNDLED_NAMES", ()))
+    except Exception:
+        bundled = frozenset()
     root = models_dir()
     found = [p for p in root.glob("*.gguf") if p.is_file()] if root.is_dir() else []
-    if found:
-        return min(found, key=lambda p: (p.stat().st_size, p.name))
+    pool = [p for p in found if p.name in bundled] or found
+    if pool:
+        return min(pool, key=lambda p: (p.stat().st_size, p.name))
     try:
         from mentor_local.models import resolve_model
 
@@ -400,6 +408,8 @@ def choose_build(plan: Sequence[Variant], *, get_wheel: Callable[[Variant], Whee
         if not last:
             log(f"build_llama: the {variant.name} llama.cpp build failed its smoke test ({result.detail}); "
                 f"falling back to the {plan[i + 1].name} build (AVX2, no AVX512, no AMX)")
+    for variant in plan:  # every build died: that says nothing against one of them, so try all next time
+        clear_failed(variant, cache)
     raise BuildFailed(f"llama.cpp cannot run on this machine: every build failed its smoke test "
                       f"({'; '.join(failures) or 'none tried'})",
                       hint="see the smoke output above; report it with /proc/cpuinfo's model name and flags")

@@ -332,9 +332,14 @@ def test_when_every_build_dies_it_stops_with_one_clear_line(tmp_path: Path) -> N
     assert message.startswith("llama.cpp cannot run on this machine: every build failed its smoke test")
     assert "native-noamx: died with SIGILL" in message and "portable: exited with status 3" in message
     assert "\n" not in message and fakes.built == ["native-noamx", "portable"]
-    # Even when both died before, the last build is tried again rather than nothing.
+    # When every build died, no build is marked against (the cause is elsewhere, e.g. the model file): the
+    # next set-up tries them all again, best first.
     again = Fakes(tmp_path, {"native-noamx": CHILD_OK, "portable": CHILD_OK})
-    assert again.choose(PLAN).variant.name == "portable"
+    assert again.choose(PLAN).variant.name == "native-noamx" and not again.log
+    # A build marked as dying that is the last one left is still tried rather than nothing.
+    rb.mark_failed(PLAN[1], "died with SIGILL", tmp_path / "cache")
+    last = Fakes(tmp_path, {"portable": CHILD_OK})
+    assert last.choose(PLAN[1:]).variant.name == "portable"
 
 
 def test_a_native_build_that_will_not_compile_falls_back_too(tmp_path: Path) -> None:
@@ -409,12 +414,16 @@ def test_print_cpu_args_for_gpu_check() -> None:
     assert out == rb.cpu_cmake_args(rb.PORTABLE_FLAGS)
 
 
-def test_smoke_model_is_the_smallest_gguf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_smoke_model_is_the_smallest_bundled_gguf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mentor_local import models
+
     monkeypatch.setenv("MENTOR_MODELS_DIR", str(tmp_path))
     (tmp_path / "big.gguf").write_bytes(b"GGUF" + b"0" * 100)
     (tmp_path / "small.gguf").write_bytes(b"GGUF" + b"0" * 10)
-    assert rb.smoke_model() == tmp_path / "small.gguf"
-    assert rb.smoke_model(tmp_path / "big.gguf") == tmp_path / "big.gguf"
+    assert rb.smoke_model() == tmp_path / "small.gguf"  # no bundled model here: the smallest file
+    monkeypatch.setattr(models, "BUNDLED_NAMES", frozenset({"big.gguf"}), raising=False)
+    assert rb.smoke_model() == tmp_path / "big.gguf"  # a user's odd little GGUF is not the build's test
+    assert rb.smoke_model(tmp_path / "small.gguf") == tmp_path / "small.gguf"
 
 
 def test_doctor_check_shows_the_record_and_fails_when_the_child_dies(tmp_path: Path,
