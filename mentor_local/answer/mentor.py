@@ -1,46 +1,61 @@
-"""The mentor: retrieve, ground, prompt, stream, check — one question at a time.
+"""The mentor: retrieve, select, prompt, stream, check — one grounded generation per question.
 
 Which parts of an answer come from where:
 
-* the facts of every section are composed by code (``compose``) from the
-  repo profile, the review findings, the pattern cards and the retrieved
-  code's names and lines — true whatever the model;
-* the model adds a short note after each section's facts (a base model: a
-  document completion; a chat model: a chat turn through its own template);
-  every sentence of it is checked (``citations.Vocabulary``) and dropped if it
-  names an identifier, a path or a ``path:line`` that the sources lack;
-* finally every ``path:line`` of the answer is checked against the sources
-  given to the model, and unbacked ones are removed.
+* the tool owns what it knows exactly: the six headings in order, the code it read (named with
+  ``path:line`` before the model starts, so facts are on screen at once), the review findings in
+  that code with their lines, the pattern cards' ids, and the facts that fill a section the model
+  left empty;
+* the model (an instruction-tuned coder model, through its chat template) explains the user's
+  code for the question, in the six sections, in one streamed generation;
+* every sentence the model writes is checked before it is shown (``checks.SentenceCheck``):
+  citations outside the code shown, identifiers in none of the sources, a card's advice claimed
+  of the repo, and absence claims about code seen only in part are dropped, and counted.
+
+A follow-up reuses the previous turn's messages verbatim (the model's own reply included), so the
+model's prefix cache holds everything but the follow-up's new question and code.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mentor_local.answer.citations import SourceRange, Vocabulary, check_citations, split_sentences
-from mentor_local.answer.compose import CardFacts, Facts, compose_sections
-from mentor_local.answer.prompting import (
-    SECTION_STOPS,
-    Budget,
-    Candidates,
-    Packed,
-    chat_messages,
-    document_section_prompt,
-    load_prompt,
-    pack,
-    render_profile,
+from mentor_local.answer.checks import Grounds, SentenceCheck
+from mentor_local.answer.citations import SourceRange, check_citations
+from mentor_local.answer.compose import (
+    CardFacts,
+    Facts,
+    architecture,
+    evolution,
+    implementation_guide,
+    learning_points,
+    patterns_taught,
 )
+from mentor_local.answer.excerpts import Excerpt, called_names, pack_excerpts, question_terms, select
+from mentor_local.answer.prompting import (
+    Material,
+    Turn,
+    build_messages,
+    fit_material,
+    render_card,
+    render_finding,
+    render_profile,
+    render_user,
+    system_prompt,
+    truncate_tokens,
+)
+from mentor_local.answer.sections import SectionStream
 from mentor_local.domain import SECTION_NAMES, Answer, Finding, Hit, RepoProfile
+from mentor_local.errors import ModelError
 from mentor_local.settings import Settings
 
 _LIBC: Any = None
+_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 def _release_free_heap() -> None:
@@ -65,41 +80,30 @@ def _release_free_heap() -> None:
     if _LIBC:
         _LIBC.malloc_trim(0)
 
-_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-_SENTENCE_DONE = re.compile(r"[.!?][)\"'`*]*\s|\n")
-_LIST_MARK = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
-NOTE_PREFIX = "_Mentor's note:_ "
-
-
-@dataclass(frozen=True)
-class _Turn:
-    question: str
-    blocks: list[Candidates]
-
-
-def _clean(sentence: str) -> str:
-    """One sentence of model text without list markers or bold markers around it."""
-    s = _LIST_MARK.sub("", sentence.strip())
-    if s.startswith("**") and s.count("**") == 2 and s.endswith("**"):
-        s = s[2:-2]
-    return s.strip()
-
 
 def _estimate_tokens(text: str) -> int:
     return int(len(text.encode("utf-8")) / 2.5) + 1
+
+
+def _cite(ex: Excerpt) -> str:
+    return f"{ex.path}:{ex.start_line}-{ex.end_line}" if ex.end_line > ex.start_line else f"{ex.path}:{ex.start_line}"
+
+
+def _is_high_confidence(f: Finding) -> bool:
+    return str(getattr(f, "confidence", "high")) == "high"
 
 
 class Mentor:
     """Answers questions about one indexed repo; the model is loaded once and reused.
 
     ``settings`` may be a ``Settings`` (``settings=``) and/or field overrides
-    (``n_ctx=2048``, ``gpu_layers="0"``, ``llm_url=...``).  ``chat_model``
+    (``n_ctx=2048``, ``gpu_layers="0"``, ``llm_url=...``, ``max_tokens=...``).  ``chat_model``
     injects a backend (tests, the TUI); otherwise it is built on first use.
-    Extra knobs: ``code_k`` and ``card_k`` (retrieval quotas), ``section_tokens``
-    (the model's room per section), ``use_model`` (False: facts only),
-    ``llm_mode`` (``auto``/``completion``/``chat`` for ``llm_url``),
-    ``temperature``, ``cards`` (a card list instead of ``knowledge/``),
-    ``reviewer``/``profiler`` (callables instead of ``analysis``).
+    Extra knobs: ``code_k`` and ``card_k`` (retrieval quotas), ``code_tokens`` (the code excerpts'
+    room), ``user_tokens`` (a question's whole message), ``follow_up_tokens`` (a follow-up's),
+    ``use_model`` (False: facts only), ``llm_mode`` (``auto``/``chat`` for ``llm_url``),
+    ``temperature``, ``cards`` (a card list instead of ``knowledge/``), ``reviewer``/``profiler``
+    (callables instead of ``analysis``).
     """
 
     def __init__(self, index: Any, model_path: str | Path | None = None, *, chat_model: Any = None,
@@ -109,8 +113,10 @@ class Mentor:
         self.settings = base.replace(**{k: v for k, v in options.items() if k in names})
         extra = {k: v for k, v in options.items() if k not in names}
         self.code_k = int(extra.pop("code_k", 6))
-        self.card_k = int(extra.pop("card_k", 4))
-        self.section_tokens = int(extra.pop("section_tokens", 48))
+        self.card_k = int(extra.pop("card_k", 3))
+        self.code_tokens = int(extra.pop("code_tokens", 600))
+        self.user_tokens = int(extra.pop("user_tokens", 900))
+        self.follow_up_tokens = int(extra.pop("follow_up_tokens", 300))
         self.use_model = bool(extra.pop("use_model", True))
         self.llm_mode = str(extra.pop("llm_mode", "auto"))
         self.temperature = float(extra.pop("temperature", 0.2))
@@ -119,6 +125,11 @@ class Mentor:
         self._profiler = extra.pop("profiler", None)
         if extra:
             raise TypeError(f"Mentor got unknown options: {', '.join(sorted(extra))}")
+        if self.llm_mode == "completion":
+            from mentor_local.errors import ConfigError
+
+            raise ConfigError("--llm-mode completion (a base model) is no longer supported",
+                              hint="serve an instruction-tuned model with a chat template and use --llm-mode chat")
         self.index = index
         self.model_path = model_path
         self._backend = chat_model
@@ -128,8 +139,10 @@ class Mentor:
         self._profile_done = False
         self._findings: list[Finding] | None = None
         self._cards: dict[str, CardFacts] | None = None
-        self._last: _Turn | None = None
-        self.last_trace: list[dict[str, Any]] = []  # prompts of the last answer, for benchmarks and debugging
+        self._turns: list[Turn] = []
+        self._primed: str | None = None
+        self._checked = False
+        self.last_trace: list[dict[str, Any]] = []  # the messages of the last answer, for benchmarks and debugging
 
     # -- model --------------------------------------------------------------------------------
     @property
@@ -140,15 +153,20 @@ class Mentor:
             if s.llm_url:
                 from mentor_local.answer.backends.openai_http import OpenAIHTTPBackend
 
-                self._backend = OpenAIHTTPBackend(s.llm_url, n_ctx=s.n_ctx, mode=self.llm_mode,
-                                                  temperature=self.temperature)
+                self._backend = OpenAIHTTPBackend(s.llm_url, n_ctx=s.n_ctx, mode="chat" if self.llm_mode == "chat"
+                                                  else "auto", temperature=self.temperature)
             else:
                 from mentor_local.answer.backends.llama import LlamaBackend
-                from mentor_local.models import BUNDLED_NAME, resolve_model
+                from mentor_local.models import preset_for, resolve_model
 
                 path = resolve_model(self.model_path or s.model)
                 self._backend = LlamaBackend(path, n_ctx=s.n_ctx, gpu_layers=s.gpu_layers, threads=s.threads,
-                                             probe=path.name != BUNDLED_NAME, temperature=self.temperature)
+                                             probe=preset_for(path) is None, temperature=self.temperature)
+        if not self._checked:
+            if not getattr(self._backend, "chat_template", False) and not self.settings.llm_url:
+                raise ModelError(f"{self.model_info()['path']} has no chat template: the mentor needs an "
+                                 "instruction-tuned model", hint="use the bundled model (--model default or small)")
+            self._checked = True
         return self._backend
 
     @property
@@ -159,6 +177,23 @@ class Mentor:
     def load(self) -> Mentor:
         """Load the model now (the TUI calls this in a worker so the first question starts fast)."""
         _ = self.backend
+        return self
+
+    def warm(self) -> Mentor:
+        """Everything before the first Enter: model, review, profile, cards, and the persona in the model's cache."""
+        self.load()
+        if self.index is None:
+            return self
+        self.repo_findings()
+        self.card_library()
+        system = system_prompt(self.repo_profile())
+        if self.use_model and self._primed != system:
+            # The persona and profile open every question's prompt: evaluating them now means a question
+            # pays only for its own tokens. One token is generated and thrown away.
+            for _ in self.backend.chat([{"role": "system", "content": system}, {"role": "user", "content": "Hi"}],
+                                       max_tokens=1):
+                pass
+            self._primed = system
         return self
 
     def model_info(self) -> dict[str, Any]:
@@ -221,43 +256,72 @@ class Mentor:
             self._cards = {c.id: CardFacts.from_card(c) for c in cards}
         return self._cards
 
-    def _candidates(self, question: str) -> tuple[Candidates, list[Hit]]:
-        code = [h for h in self.index.search(question, k=self.code_k, source="code") if h.source == "code"]
-        card_hits = [h for h in self.index.search(question, k=self.card_k, source="knowledge") if h.source != "code"]
-        library = self.card_library()
-        cards: list[CardFacts] = []
-        for h in card_hits:
-            cid = str(h.metadata.get("card_id") or Path(h.path).stem)
-            card = library.get(cid)
-            if card is not None and card.id not in {c.id for c in cards}:
-                cards.append(card)
-        files = {h.path for h in code}
-        every = sorted(self.repo_findings(), key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), f.path, f.line))
-        findings = [f for f in every if f.path in files]
-        if len(findings) < 3:  # few in the retrieved files: add the repo's most severe ones
-            findings += [f for f in every if f.path not in files and f.severity == "high"][: 3 - len(findings)]
-        for f in findings:  # a finding's card teaches its fix: offer it after the retrieved ones
-            card = library.get(f.card or "")
-            if card is not None and card.id not in {c.id for c in cards} and len(cards) < self.card_k + 2:
-                cards.append(card)
-        return Candidates(code=code, cards=cards, findings=findings), card_hits
+    def _repo_root(self) -> Path | None:
+        repo = getattr(self.index, "repo", None)
+        return Path(repo) if repo is not None else None
 
-    def _blocks(self, question: str, history: Sequence[tuple[str, str]]) -> tuple[list[Candidates], list[Hit]]:
-        fresh, card_hits = self._candidates(question)
-        last = self._last
-        if history and last is not None and history[-1][0] == last.question:
-            # A follow-up keeps the previous turn's material first: the prompt then shares its whole
-            # prefix with the previous one and llama.cpp re-reads only the new part.
-            seen_code = {(h.path, h.start_line) for b in last.blocks for h in b.code}
-            seen_cards = {c.id for b in last.blocks for c in b.cards}
-            seen_findings = {(f.path, f.line, f.rule) for b in last.blocks for f in b.findings}
-            new = Candidates(
-                code=[h for h in fresh.code if (h.path, h.start_line) not in seen_code],
-                cards=[c for c in fresh.cards if c.id not in seen_cards],
-                findings=[f for f in fresh.findings if (f.path, f.line, f.rule) not in seen_findings],
-            )
-            return [*last.blocks, new], card_hits
-        return [fresh], card_hits
+    def _excerpts(self, question: str, hits: list[Hit], shown: set[tuple[str, int]], budget: int) -> list[Excerpt]:
+        fresh = [h for h in hits if (h.path, h.start_line) not in shown]
+        excerpts = pack_excerpts(fresh, question, budget, repo=self._repo_root())
+        left = budget - sum(ex.cost() for ex in excerpts)
+        if excerpts and left >= 60:
+            excerpts += self._callees(excerpts[:3], question, left, shown | {(e.path, e.hit.start_line) for e in excerpts})
+        return excerpts
+
+    def _callees(self, top: list[Excerpt], question: str, budget: int, shown: set[tuple[str, int]]) -> list[Excerpt]:
+        """The definitions the best excerpts call (helpers often hold the answer), closest to the question first."""
+        out: list[Excerpt] = []
+        terms = question_terms(question)
+        names: list[str] = []
+        for ex in top:
+            names += [n for n in called_names(ex) if n not in names]
+        names.sort(key=lambda n: -len(question_terms(n.replace("_", " ")) & terms))  # stable: call order breaks ties
+        for name in names[:4]:
+            if budget < 60:
+                break
+            found = [h for h in self.index.search(name, k=3, source="code")
+                     if h.source == "code" and (h.symbol == name or h.symbol.endswith("." + name))
+                     and (h.path, h.start_line) not in shown]
+            if not found:
+                continue
+            ex = select(found[0], terms, min(budget, 160), self._repo_root())
+            if ex is not None:
+                out.append(ex)
+                shown.add((ex.path, ex.hit.start_line))
+                budget -= ex.cost()
+        return out
+
+    def _findings_for(self, excerpts: list[Excerpt], question: str) -> list[Finding]:
+        """High-confidence findings inside the code the answer is about, most relevant first."""
+        terms = question_terms(question)
+        ranked: list[tuple[int, int, int, Finding]] = []
+        for f in self.repo_findings():
+            if not _is_high_confidence(f):
+                continue
+            for rank, ex in enumerate(excerpts):
+                if f.path == ex.path and ex.hit.start_line <= f.line <= ex.hit.end_line:
+                    words = set(question_terms(f"{f.topic} {f.message}"))
+                    ranked.append((rank, -len(words & terms), _SEVERITY_RANK.get(f.severity, 3), f))
+                    break
+        ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3].line))
+        out: list[Finding] = []
+        for *_, f in ranked:
+            if (f.path, f.line, f.rule) not in {(x.path, x.line, x.rule) for x in out}:
+                out.append(f)
+        return out[:4]
+
+    def _cards_for(self, card_hits: list[Hit], findings: list[Finding], exclude: set[str]) -> list[CardFacts]:
+        library = self.card_library()
+        out: list[CardFacts] = []
+        ids = [str(h.metadata.get("card_id") or Path(h.path).stem) for h in card_hits]
+        ids += [f.card for f in findings[:1] if f.card]
+        for cid in ids:
+            card = library.get(cid)
+            if card is not None and card.id not in exclude and card.id not in {c.id for c in out}:
+                out.append(card)
+            if len(out) >= 3:
+                break
+        return out
 
     # -- answering ----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -269,158 +333,203 @@ class Mentor:
         return answer
 
     def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
-        """Yield text as it is made (headings, facts, checked notes), then the ``Answer``."""
+        """Yield text as it is made (headings, facts, checked sentences), then the ``Answer``."""
         with self._lock:
             self._cancel.clear()
             backend = self.backend if self.use_model else None
             yield from self._stream(question, list(history), backend)
 
+    def _turns_for(self, history: list[tuple[str, str]]) -> tuple[list[Turn], list[tuple[str, str]]]:
+        """The turns the model saw (reused verbatim) and, for any it did not, their gist."""
+        if not history:
+            return [], []
+        n = len(self._turns)
+        if n and len(history) >= n and [q for q, _ in history[-n:]] == [t.material.question for t in self._turns]:
+            return list(self._turns), []
+        return [], history[-2:]
+
     def _stream(self, question: str, history: list[tuple[str, str]], backend: Any) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
-        blocks, card_hits = self._blocks(question, history)
+        question = " ".join(question.split()) or "(empty question)"
+        if len(question) > 600:  # a pasted wall of text: its start says what is asked; the index sees it all
+            question = question[:600].rsplit(" ", 1)[0] + " …"
+        turns, earlier = self._turns_for(history)
+        follow_up = bool(turns)
+        shown = {(ex.path, ex.hit.start_line) for t in turns for ex in t.material.excerpts}
+        code_hits = [h for h in self.index.search(question, k=self.code_k, source="code") if h.source == "code"]
+        card_hits = [h for h in self.index.search(question, k=self.card_k, source="knowledge") if h.source != "code"]
+        room = self.follow_up_tokens if follow_up else self.user_tokens
+        code_room = min(self.code_tokens, room - (150 if follow_up else 300))  # the rest: question, findings, cards
+        excerpts = self._excerpts(question, code_hits, shown, code_room)
+        findings = self._findings_for(excerpts, question)
+        seen_cards = {c.id for t in turns for c in t.material.cards}
+        cards = self._cards_for(card_hits, findings, seen_cards)
+        opened = {(ex.path, ex.hit.start_line) for ex in excerpts} | shown
+        others = [h for h in code_hits if (h.path, h.start_line) not in opened][:4]
+        material = fit_material(Material(question, excerpts, findings, cards, others), room, follow_up=follow_up)
         profile = self.repo_profile()
         retrieval_ms = (time.perf_counter() - t0) * 1000
 
-        chat = bool(backend is not None and getattr(backend, "chat_template", False) and hasattr(backend, "chat"))
-        n_ctx = int(getattr(backend, "n_ctx", self.settings.n_ctx) or self.settings.n_ctx)
-        section_tokens = self.section_tokens * (3 if chat else 1)
-        budget = Budget.for_context(n_ctx, section_tokens)
-        if chat:  # the chat template and the per-section request add tokens the document layout lacks
-            budget = dataclasses.replace(budget, margin=budget.margin + 48 + self._count(load_prompt("chat_section")))
-        packed = pack(question=question, profile=profile, blocks=blocks, history=history, budget=budget,
-                      count=self._count, persona=load_prompt("chat_system") if chat else None)
-        facts = packed.facts
-        library = self.card_library()
-        composed = compose_sections(facts, library)
-        ranges = self._source_ranges(packed)
-        vocab = self._vocabulary(packed, profile)
+        every = [t.material for t in turns] + [material]
+        all_excerpts = [ex for m in every for ex in m.excerpts]
+        all_findings = [f for m in every for f in m.findings]
+        all_cards = [c for m in every for c in m.cards]
+        ranges = [SourceRange(ex.path, ex.start_line, ex.end_line) for ex in all_excerpts]
+        ranges += [SourceRange(h.path, h.start_line, h.end_line) for m in every for h in m.others]
+        ranges += [SourceRange(f.path, f.line, max(f.line, f.end_line)) for f in all_findings]
+        partial: dict[str, bool] = {}
+        for ex in all_excerpts:
+            for key in {ex.path, ex.hit.symbol, ex.hit.qualname, ex.hit.symbol.rsplit(".", 1)[-1]} - {""}:
+                partial[key] = partial.get(key, False) or ex.partial
+        grounds = Grounds.build(
+            code_texts=[ex.text for ex in all_excerpts],
+            card_texts=[render_card(c) for c in all_cards],
+            other_texts=[render_profile(profile), question, *(render_finding(f) for f in all_findings),
+                         *(q for q, _ in history)],
+            paths=[ex.path for ex in all_excerpts] + [f.path for f in all_findings] + [h.path for m in every for h in m.others],
+            ranges=ranges, names=[n for ex in all_excerpts for n in (ex.hit.qualname, ex.hit.symbol) if n]
+            + [n for m in every for h in m.others for n in (h.qualname, h.symbol) if n],
+            partial=partial)
+        check = SentenceCheck(grounds)
+        facts = Facts(question=question, profile=profile,
+                      code=[dataclasses.replace(ex.hit, start_line=ex.start_line, end_line=ex.end_line, text=ex.text)
+                            for ex in material.excerpts],
+                      cards=material.cards, findings=material.findings)
+        out = SectionStream(check, fill=lambda i: self._fill(i, facts), extras=lambda i: self._extras(i, material),
+                            started=False)
+        yield out.start_section(0, self._read_line(material))
 
-        sections: dict[str, str] = {}
-        stats = {"ttft_s": None, "completion_tokens": 0, "decode_s": 0.0, "decode_tokens": 0, "prompt_tokens": 0}
-        self.last_trace = []
+        stats: dict[str, Any] = {"ttft_s": None, "completion_tokens": 0, "decode_s": 0.0, "prompt_tokens": 0}
+        reply = ""
+        user = render_user(material, follow_up=follow_up, earlier=earlier)
         cancelled = False
-        for i, name in enumerate(SECTION_NAMES):
-            head = ("\n\n" if i else "") + f"### {name}\n\n"
-            body = composed[name]
-            if not cancelled:
-                yield head + body
-            note = ""
-            if backend is not None and not cancelled:
-                note_pieces: list[str] = []
-                for piece in self._note(backend, chat, packed, name, body, budget, vocab, stats, t0):
+        self.last_trace = []
+        if backend is not None:
+            system = system_prompt(profile)
+            turns = self._fit_turns(system, turns, user, backend)
+            messages = build_messages(system, turns, user)
+            stats["prompt_tokens"] = sum(self._count(m["content"]) + 4 for m in messages)
+            n_ctx = int(getattr(backend, "n_ctx", self.settings.n_ctx) or self.settings.n_ctx)
+            max_tokens = min(self.settings.max_tokens, n_ctx - stats["prompt_tokens"] - 16)
+            if max_tokens < 64:  # a tiny window: the code excerpts give way so the model has room to answer
+                user = truncate_tokens(user, max(32, n_ctx - self._count(system) - 64 - 128), self._count)
+                messages = build_messages(system, [], user)
+                stats["prompt_tokens"] = sum(self._count(m["content"]) + 4 for m in messages)
+                max_tokens = max(0, min(self.settings.max_tokens, n_ctx - stats["prompt_tokens"] - 16))
+            self.last_trace.append({"messages": messages, "max_tokens": max_tokens})
+            pieces = backend.chat(messages, max_tokens=max_tokens) if max_tokens > 0 else iter(())
+            first = last = None
+            try:
+                for piece in pieces:
+                    now = time.perf_counter()
+                    if first is None:
+                        first = now
+                        stats["ttft_s"] = now - t0
+                    last = now
+                    stats["completion_tokens"] += 1
+                    reply += piece
                     if self._cancel.is_set():
+                        cancelled = True
                         break
-                    note_pieces.append(piece)
-                    yield ("\n\n" + NOTE_PREFIX if len(note_pieces) == 1 else " ") + piece
-                note = " ".join(note_pieces)
-                cancelled = self._cancel.is_set()
-            sections[name] = body + (f"\n\n{NOTE_PREFIX}{note}" if note else "")
-
+                    shown_text = out.feed(piece)
+                    if shown_text:
+                        yield shown_text
+            finally:
+                close = getattr(pieces, "close", None)
+                if close is not None:
+                    close()
+            if first is not None and last is not None and stats["completion_tokens"] > 1:
+                stats["decode_s"] = last - first
+        if not cancelled:
+            tail = out.finish()
+            if tail:
+                yield tail
+        sections = {name: out.texts[i].strip() for i, name in enumerate(SECTION_NAMES)}
         text = "\n\n".join(f"### {n}\n\n{sections[n]}" for n in SECTION_NAMES)
         text, citations = check_citations(text, ranges)
         sections = {n: check_citations(sections[n], ranges)[0] for n in SECTION_NAMES}
         total = time.perf_counter() - t0
-        decode_s = float(stats["decode_s"] or 0.0)
+        decode_s = float(stats["decode_s"])
+        n_tokens = int(stats["completion_tokens"])
         timings = {
             "retrieval_ms": round(retrieval_ms, 1),
-            "prompt_tokens": int(stats["prompt_tokens"] or packed.prefix_tokens),
+            "prompt_tokens": int(stats["prompt_tokens"]),
             "ttft_s": None if stats["ttft_s"] is None else round(float(stats["ttft_s"]), 4),
-            "completion_tokens": int(stats["completion_tokens"] or 0),
-            "decode_tokens_per_s": round(float(stats["decode_tokens"] or 0) / decode_s, 2) if decode_s > 0 else None,
+            "completion_tokens": n_tokens,
+            "decode_tokens_per_s": round((n_tokens - 1) / decode_s, 2) if decode_s > 0 else None,
             "total_s": round(total, 3),
             "decode_s": round(decode_s, 4),
-            "decode_tokens": int(stats["decode_tokens"] or 0),
+            "decode_tokens": max(0, n_tokens - 1),
             "cancelled": cancelled,
-            "sources_dropped": packed.dropped,
+            "follow_up": follow_up,
         }
-        sources = list(facts.code) + self._card_sources(packed, card_hits)
-        yield Answer(question=question, answer=text, sections=sections, sources=sources, findings=list(facts.findings),
-                     citations=citations, model=self.model_info(), timings=timings)
-        self._last = _Turn(question=question, blocks=[
-            Candidates(code=b.code, cards=b.cards, findings=b.findings) for b in packed.blocks])
+        checks = {
+            "kept": check.stats.kept, "dropped": check.stats.dropped_total,
+            "dropped_by_reason": {k: v for k, v in check.stats.dropped.items() if v},
+            "dropped_examples": [list(e) for e in check.stats.examples],
+            "filled": list(out.filled), "model_text": "\n".join(out.model_texts),
+            "partial_excerpts": sum(ex.partial for ex in material.excerpts),
+        }
+        sources = [dataclasses.replace(ex.hit, start_line=ex.start_line, end_line=ex.end_line, text=ex.text)
+                   for ex in all_excerpts] + self._card_sources(card_hits, material.cards)
+        yield Answer(question=question, answer=text, sections=sections, sources=sources,
+                     findings=list(material.findings), citations=citations, model=self.model_info(),
+                     timings=timings, checks=checks)
+        if not cancelled and backend is not None:
+            self._turns = [*turns, Turn(user=user, reply=reply, material=material)]
         _release_free_heap()
 
-    def _note(self, backend: Any, chat: bool, packed: Packed, name: str, body: str, budget: Budget,
-              vocab: Vocabulary, stats: dict[str, Any], t0: float) -> Iterator[str]:
-        """The model's checked note for one section, a sentence at a time."""
-        if chat:
-            messages = chat_messages(packed, name, body, budget, self._count)
-            self.last_trace.append({"section": name, "messages": messages, "max_tokens": budget.section_tokens})
-            pieces = backend.chat(messages, max_tokens=budget.section_tokens, stop=["###"])
-        else:
-            prompt = document_section_prompt(packed, name, body, budget, self._count)
-            self.last_trace.append({"section": name, "prompt": prompt, "max_tokens": budget.section_tokens,
-                                    "stop": list(SECTION_STOPS)})
-            if not stats["prompt_tokens"]:
-                stats["prompt_tokens"] = self._count(prompt)
-            pieces = backend.complete(prompt, max_tokens=budget.section_tokens, stop=SECTION_STOPS)
-        buffer = ""
-        first = last = None
-        n = 0
-        try:
-            for piece in pieces:
-                now = time.perf_counter()
-                if first is None:
-                    first = now
-                    if stats["ttft_s"] is None:
-                        stats["ttft_s"] = now - t0
-                last = now
-                n += 1
-                buffer += piece
-                if self._cancel.is_set():
-                    return
-                # Whole sentences only: each is checked before anyone sees it.
-                while (m := _SENTENCE_DONE.search(buffer)) is not None:
-                    sentence, buffer = _clean(buffer[: m.end()]), buffer[m.end():]
-                    if self._keep(sentence, vocab, body, anchored=not chat):
-                        yield sentence
-        finally:
-            close = getattr(pieces, "close", None)
-            if close is not None:
-                close()
-            stats["completion_tokens"] += n
-            if first is not None and last is not None and n > 1:
-                stats["decode_s"] += last - first
-                stats["decode_tokens"] += n - 1
-        tail = _clean(buffer)
-        if tail and tail[-1] in ".!?" and self._keep(tail, vocab, body, anchored=not chat):
-            yield tail
+    def _fit_turns(self, system: str, turns: list[Turn], user: str, backend: Any) -> list[Turn]:
+        """Oldest turns leave first when the conversation would not fit the window with room to answer."""
+        n_ctx = int(getattr(backend, "n_ctx", self.settings.n_ctx) or self.settings.n_ctx)
+        room = n_ctx - self.settings.max_tokens - 64
+        while turns:
+            size = self._count(system) + self._count(user) + sum(
+                self._count(t.user) + self._count(t.reply) + 10 for t in turns)
+            if size <= room:
+                break
+            turns = turns[1:]
+        return turns
+
+    # -- what the tool says itself -----------------------------------------------------------
+    @staticmethod
+    def _read_line(m: Material) -> str:
+        if not m.excerpts:
+            return "_No code in the index matched this question; the answer draws on the pattern library._"
+        named = ", ".join(f"`{_cite(ex)}` (`{ex.hit.symbol or ex.name}`)" for ex in m.excerpts[:5])
+        return f"_Code read for this answer: {named}._"
 
     @staticmethod
-    def _keep(sentence: str, vocab: Vocabulary, facts: str, *, anchored: bool = False) -> bool:
-        """A sentence is shown if it is prose, new, names nothing unbacked and (``anchored``) names the code."""
-        words = sentence.split()
-        if not 4 <= len(words) <= 60:
-            return False
-        if sum(ch.isalpha() for ch in sentence) < len(sentence) * 0.6:
-            return False  # code, tables or symbol soup, not a sentence
-        if sentence.lower() in facts.lower():
-            return False  # a copy of the facts adds nothing
-        if anchored and not vocab.mentions_source(sentence):
-            return False  # a base model's generic sentence ("the backend is slow") is noise, not advice
-        return len(split_sentences(sentence)) >= 1 and vocab.sentence_ok(sentence)
-
-    # -- checking -----------------------------------------------------------------------------
-    @staticmethod
-    def _source_ranges(packed: Packed) -> list[SourceRange]:
-        ranges = [SourceRange(h.path, h.start_line, h.end_line) for h in packed.facts.code]
-        ranges += [SourceRange(f.path, f.line, max(f.line, f.end_line)) for f in packed.facts.findings]
-        return ranges
+    def _extras(i: int, m: Material) -> str:
+        name = SECTION_NAMES[i]
+        if name == "Code Quality Issues":
+            if not m.findings:
+                return "_The review reports no high-confidence findings in the code read for this answer._\n"
+            rows = [f"- **{f.severity}** `{f.path}:{f.line}` — {f.message} (`{f.topic}`"
+                    + (f", card `{f.card}`" if f.card else "") + ")" for f in m.findings]
+            return "Review findings in this code:\n" + "\n".join(rows) + "\n"
+        if name == "Python Patterns Taught" and m.cards:
+            return "Pattern cards to read: " + ", ".join(f"`{c.id}` ({c.title})" for c in m.cards) + ".\n"
+        return ""
 
     @staticmethod
-    def _vocabulary(packed: Packed, profile: RepoProfile | None) -> Vocabulary:
-        facts: Facts = packed.facts
-        texts = [h.text for h in facts.code]
-        texts += [c.title + "\n" + "\n".join(c.sections.values()) for c in facts.cards]
-        texts += [f.message + " " + f.topic + " " + f.rule for f in facts.findings]
-        texts.append(render_profile(profile))
-        paths = [h.path for h in facts.code] + [f.path for f in facts.findings]
-        names = [n for h in facts.code for n in (h.qualname, h.symbol) if n]
-        return Vocabulary.build(texts, paths, Mentor._source_ranges(packed), names)
+    def _fill(i: int, facts: Facts) -> str:
+        name = SECTION_NAMES[i]
+        if name == "Backend Architecture Analysis":
+            return architecture(facts)
+        if name == "Learning Points":
+            return learning_points(facts)
+        if name == "Implementation Guide":
+            return implementation_guide(facts)
+        if name == "Code Evolution Path":
+            return evolution(facts)
+        if name == "Python Patterns Taught" and not facts.cards:
+            return patterns_taught(facts)
+        return ""  # Code Quality Issues and Python Patterns Taught carry the tool's own list
 
     @staticmethod
-    def _card_sources(packed: Packed, card_hits: list[Hit]) -> list[Hit]:
-        shown = {c.id for c in packed.facts.cards}
+    def _card_sources(card_hits: list[Hit], cards: list[CardFacts]) -> list[Hit]:
+        shown = {c.id for c in cards}
         out: list[Hit] = []
         seen: set[tuple[str, int]] = set()
         for h in card_hits:

@@ -100,33 +100,62 @@ def count_tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
+GOOD_ANSWER = """### Backend Architecture Analysis
+`load_orders` at `app/orders.py:1-5` runs one query per user id inside its loop. It returns a list of lists.
+
+### Learning Points
+- The function keeps the session as a parameter, which makes it easy to test.
+
+### Code Quality Issues
+The loop in `load_orders` issues a query per user, so the page slows down as users grow.
+
+### Implementation Guide
+1. Consider loading every user's orders with one query filtered by `user_ids`.
+2. Consider grouping the rows by `user_id` in Python afterwards.
+
+```python
+rows = session.query(Order).filter(Order.user_id.in_(user_ids)).all()
+```
+
+### Python Patterns Taught
+- A list built in a loop; a single query plus grouping replaces it.
+
+### Code Evolution Path
+1. Today one query per user.
+2. Next one query for all users.
+3. Production adds a query budget in the tests.
+"""
+
+
 class ScriptedModel:
-    """Yields scripted notes word by word; records prompts; checks they fit the window."""
+    """A chat model that writes a scripted answer a few characters at a time; records what it was asked."""
 
-    chat_template = False
+    chat_template = True
 
-    def __init__(self, notes: Sequence[str] | None = None, n_ctx: int = 4096, repeat: int = 1) -> None:
-        self.notes = list(notes or ["Batch the lookups in load_orders so one query serves every user."])
+    def __init__(self, script: str | None = None, n_ctx: int = 4096, repeat: int = 1) -> None:
+        self.script = (script if script is not None else GOOD_ANSWER) * repeat
         self.n_ctx = n_ctx
-        self.repeat = repeat
-        self.prompts: list[str] = []
+        self.calls: list[list[dict[str, str]]] = []
+        self.max_tokens: list[int] = []
         self.produced = 0
-        self.produced_at_cancel: int | None = None
         self.lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
         return count_tokens(text)
 
     def info(self) -> dict[str, object]:
-        return {"path": "fake.gguf", "chat_template": False, "n_ctx": self.n_ctx, "gpu_layers": 0}
+        return {"path": "fake.gguf", "chat_template": True, "n_ctx": self.n_ctx, "gpu_layers": 0}
 
-    def complete(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        assert count_tokens(prompt) + max_tokens <= self.n_ctx, "prompt + answer must fit the window"
-        self.prompts.append(prompt)
-        note = self.notes[(len(self.prompts) - 1) % len(self.notes)]
-        words = (" " + note) * self.repeat
-        for i, word in enumerate(words.split(" ")[1:]):
-            if i >= max_tokens:
+    def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        prompt = sum(count_tokens(m["content"]) + 4 for m in messages)
+        assert prompt + max_tokens <= self.n_ctx, f"prompt {prompt} + answer {max_tokens} must fit {self.n_ctx}"
+        self.calls.append([dict(m) for m in messages])
+        self.max_tokens.append(max_tokens)
+        if max_tokens <= 1:  # a warm-up call
+            yield "Hi"
+            return
+        for i in range(0, len(self.script), 4):
+            if i // 4 >= max_tokens:
                 return
             self.produced += 1
-            yield (" " if i else "") + word
+            yield self.script[i: i + 4]

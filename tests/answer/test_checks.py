@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mentor_local.answer.citations import SourceRange, Vocabulary, check_citations, filter_generated, find_citations
+
+if TYPE_CHECKING:
+    from mentor_local.answer.checks import Grounds
 
 SOURCES = [SourceRange("app/orders.py", 1, 20), SourceRange("app/client.py", 5, 5)]
 
@@ -54,3 +59,58 @@ def test_filter_generated_drops_repeats_and_inventions() -> None:
     kept, dropped = filter_generated("Batch load_orders. Batch load_orders. Use magic_cache() now.", v)
     assert kept == "Batch load_orders."
     assert len(dropped) == 2
+
+
+# -- the sentence check on crafted model output ------------------------------------------------
+
+def grounds(partial: bool = False) -> Grounds:
+    from mentor_local.answer.checks import Grounds
+
+    code = "def hash_password(self, password):\n    return self.password_hash.hash(password)\n"
+    return Grounds.build(
+        code_texts=[code], other_texts=["How are passwords hashed?"],
+        card_texts=["- Migrate legacy hashes (card weak-password-hash): Consider re-hashing `md5` digests with "
+                    "`argon2` on the next login via `hashlib`."],
+        paths=["app/password.py"], ranges=[SourceRange("app/password.py", 10, 11)],
+        names=["PasswordHelper.hash_password", "app.password.PasswordHelper.hash_password"],
+        partial={"hash_password": partial, "app/password.py": partial})
+
+
+def check(sentence: str, partial: bool = False) -> str | None:
+    from mentor_local.answer.checks import SentenceCheck
+
+    return SentenceCheck(grounds(partial)).reason(sentence)
+
+
+def test_a_card_claim_attributed_to_the_repo_is_dropped() -> None:
+    assert check("The code migrates legacy md5 hashes with hashlib.") == "card-claim"
+    assert check("`hash_password` already re-hashes md5 digests on login.") == "card-claim"
+    # the same card knowledge framed as advice is fine
+    assert check("Consider re-hashing md5 digests on the next login.") is None
+
+
+def test_an_invented_identifier_is_dropped() -> None:
+    assert check("It calls `self.verify_and_rehash()` after login.") == "identifier"
+    assert check("`hash_password` returns `self.password_hash.hash(password)`.") is None
+
+
+def test_a_citation_outside_the_sources_is_dropped() -> None:
+    assert check("See `app/password.py:40` for the details.") == "citation"
+    assert check("See `app/password.py:10-11` for the hashing.") is None
+
+
+def test_absence_claims_about_partly_seen_code_are_dropped() -> None:
+    assert check("The `hash_password` method does not check the password length.", partial=True) == "absence"
+    assert check("The `hash_password` method does not check the password length.", partial=False) is None
+
+
+def test_repeats_are_dropped_and_code_blocks_must_parse() -> None:
+    from mentor_local.answer.checks import SentenceCheck
+
+    c = SentenceCheck(grounds())
+    s = "The method hands the password to the hasher and returns its result."
+    assert c.keep(s) and not c.keep(s)
+    assert c.stats.dropped["repeat"] == 1
+    assert c.keep_code("x = hash_password(pw)\n", "python")
+    assert not c.keep_code("def broken(:\n", "python")
+    assert not c.keep_code("SELECT 1;", "sql")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server_url(bundled_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(small_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import httpx
 
     pytest.importorskip("uvicorn")
@@ -29,7 +29,7 @@ def server_url(bundled_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     log = tmp_path_factory.mktemp("llm-server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf), "--host", "127.0.0.1",
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(small_gguf), "--host", "127.0.0.1",
              "--port", str(port), "--n_ctx", "2048", "--n_gpu_layers", "0", "--n_threads", "1", "--verbose", "False"],
             stdout=out, stderr=subprocess.STDOUT,
         )
@@ -58,9 +58,8 @@ def server_url(bundled_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_ask_through_llama_cpp_server(saas_index: Any, server_url: str) -> None:
-    mentor = Mentor(saas_index, llm_url=server_url, n_ctx=2048, section_tokens=24)
+    mentor = Mentor(saas_index, llm_url=server_url, n_ctx=2048, max_tokens=64)
     backend = mentor.load().backend
-    assert backend.chat_template is False  # the bundled base model: document prompts via /v1/completions
     pieces = []
     answer = None
     for item in mentor.stream("Where could the billing code hang or lose data?"):
@@ -68,7 +67,7 @@ def test_ask_through_llama_cpp_server(saas_index: Any, server_url: str) -> None:
             pieces.append(item)
         else:
             answer = item
-    assert answer is not None and len(pieces) >= 6  # streamed section by section (notes only if they pass checks)
+    assert answer is not None and len(pieces) >= 2  # the facts first, then the checked text as it streams
     assert re.findall(r"^### (.+)$", answer.answer, flags=re.M) == list(SECTION_NAMES)
     assert all(answer.sections[n].strip() for n in SECTION_NAMES)
     assert answer.timings["completion_tokens"] > 0  # the server did generate
@@ -80,7 +79,7 @@ def test_ask_through_llama_cpp_server(saas_index: Any, server_url: str) -> None:
 
 
 def test_long_question_and_history_fit_the_server_window(saas_index: Any, server_url: str) -> None:
-    mentor = Mentor(saas_index, llm_url=server_url, n_ctx=2048, section_tokens=24)
+    mentor = Mentor(saas_index, llm_url=server_url, n_ctx=2048, max_tokens=48)
     history = [("earlier " * 200, "### Learning Points\n" + "A sentence. " * 300)] * 20
     answer = mentor.ask("billing " * 3000, history=history)  # a 24k-character question
     assert re.findall(r"^### (.+)$", answer.answer, flags=re.M) == list(SECTION_NAMES)

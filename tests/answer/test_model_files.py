@@ -40,7 +40,7 @@ def test_missing_model_file(tmp_path: Path) -> None:
 def bundled() -> Path:
     from mentor_local.models import prepare_bundled_model
 
-    return prepare_bundled_model()
+    return prepare_bundled_model(preset="small")
 
 
 @pytest.mark.slow
@@ -83,5 +83,5 @@ def test_bundled_model_probes_fine(bundled: Path) -> None:
     from mentor_local.answer.backends.probe import probe_gguf
 
     result = probe_gguf(bundled)
-    assert result.chat_template is False  # the bundled gemma-3-270m is a base model
+    assert result.chat_template is True  # the bundled Qwen2.5-Coder-Instruct carries its ChatML template
     assert result.n_ctx_train >= 4096

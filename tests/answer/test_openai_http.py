@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from mentor_local.answer.backends.openai_http import OpenAIHTTPBackend
-from mentor_local.answer.mentor import NOTE_PREFIX, Mentor
+from mentor_local.answer.mentor import Mentor
 from mentor_local.domain import SECTION_NAMES
 from mentor_local.errors import BackendError, ConfigError
 from tests.answer import fakes
@@ -40,9 +41,9 @@ class Server:
             return httpx.Response(200, content=sse([{"choices": [{"text": (" " if i else "") + w}]}
                                                     for i, w in enumerate(words)]))
         if path == "/v1/chat/completions":
-            words = "Keep load_orders to one query. Use magic_helper() too.".split(" ")
-            return httpx.Response(200, content=sse([{"choices": [{"delta": {"content": (" " if i else "") + w}}]}
-                                                    for i, w in enumerate(words)]))
+            text = "### Backend Architecture Analysis\nKeep `load_orders` to one query. Use magic_helper() too.\n"
+            return httpx.Response(200, content=sse([{"choices": [{"delta": {"content": text[i: i + 5]}}]}
+                                                    for i in range(0, len(text), 5)]))
         return httpx.Response(404, json={"error": "no"})
 
 
@@ -56,29 +57,32 @@ def mentor(tmp_path: Path, b: OpenAIHTTPBackend) -> Mentor:
                   profiler=fakes.profile)
 
 
-def test_base_model_server_gets_document_prompts(tmp_path: Path) -> None:
-    server = Server()
-    b = backend(server)
-    assert b.chat_template is False
-    answer = mentor(tmp_path, b).ask("Why is the orders page slow?")
-    paths = [p for p, _ in server.requests]
-    assert paths.count("/v1/completions") == len(SECTION_NAMES)
-    assert "/v1/chat/completions" not in paths
-    assert NOTE_PREFIX + "Batch the lookups in load_orders now." in answer.sections["Learning Points"]
-    sent = next(body for p, body in server.requests if p == "/v1/completions")
-    assert sent["stream"] is True and sent["model"] == "test-model" and "## Question" in sent["prompt"]
-
-
-def test_chat_server_gets_chat_requests_and_the_same_checks(tmp_path: Path) -> None:
+def test_chat_server_gets_one_chat_request_and_the_same_checks(tmp_path: Path) -> None:
     server = Server(chat_template="{{ messages }}")
     b = backend(server)
     assert b.chat_template is True
     answer = mentor(tmp_path, b).ask("Why is the orders page slow?")
-    assert [p for p, _ in server.requests].count("/v1/chat/completions") == len(SECTION_NAMES)
-    assert "Keep load_orders to one query." in answer.answer
-    assert "magic_helper" not in answer.answer
-    msgs = next(body for p, body in server.requests if p == "/v1/chat/completions")["messages"]
-    assert msgs[0]["role"] == "system" and "app/orders.py:1-5" in msgs[0]["content"]
+    assert [p for p, _ in server.requests].count("/v1/chat/completions") == 1
+    assert "Keep `load_orders` to one query." in answer.answer
+    assert "magic_helper" not in answer.answer and answer.checks["dropped_by_reason"] == {"identifier": 1}
+    body = next(body for p, body in server.requests if p == "/v1/chat/completions")
+    assert body["stream"] is True and body["model"] == "test-model"
+    msgs = body["messages"]
+    assert msgs[0]["role"] == "system" and "#### app/orders.py:1-5" in msgs[1]["content"]
+    assert re.findall(r"^### (.+)$", answer.answer, flags=re.M) == list(SECTION_NAMES)
+
+
+def test_a_server_without_chat_template_is_used_as_a_chat_model(tmp_path: Path) -> None:
+    """A team server may not report its template (vLLM): it is asked through chat completions all the same."""
+    server = Server()
+    answer = mentor(tmp_path, backend(server)).ask("Why is the orders page slow?")
+    assert "/v1/completions" not in [p for p, _ in server.requests]
+    assert "Keep `load_orders` to one query." in answer.answer
+
+
+def test_completion_mode_is_refused_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no longer supported"):
+        Mentor(fakes.FakeIndex(tmp_path), llm_mode="completion")
 
 
 def test_tokens_are_counted_by_the_server() -> None:

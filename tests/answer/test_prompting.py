@@ -1,57 +1,86 @@
-"""Prompt assembly: layout for prefix reuse, truncation that keeps citations honest, budgets."""
+"""Prompt assembly: golden files for the messages, excerpts that keep the lines that answer."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mentor_local.answer.compose import CardFacts
-from mentor_local.answer.prompting import Budget, Candidates, pack, truncate_code, truncate_tokens
+from mentor_local.answer.excerpts import pack_excerpts, question_terms, select
+from mentor_local.answer.prompting import Material, Turn, build_messages, fit_material, render_user, system_prompt
 from tests.answer import fakes
 
-
-def cards() -> list[CardFacts]:
-    return [CardFacts.from_card(c) for c in fakes.cards()]
+GOLDEN = Path(__file__).parent / "golden"
 
 
-def test_layout_puts_stable_material_first_and_the_question_last() -> None:
+def golden(name: str, text: str) -> None:
+    """Compare with the golden file; ``MENTOR_UPDATE_GOLDEN=1`` rewrites it (then review the diff)."""
+    path = GOLDEN / name
+    if os.environ.get("MENTOR_UPDATE_GOLDEN") == "1":
+        path.write_text(text)
+    assert path.read_text() == text, f"{name} changed: review it and rerun with MENTOR_UPDATE_GOLDEN=1"
+
+
+def material(question: str = "Why is the orders page slow?") -> Material:
     index = fakes.FakeIndex(Path("."))
-    blocks = [Candidates(code=index.code, cards=list(reversed(cards())), findings=fakes.findings())]
-    p = pack(question="Why slow?", profile=fakes.profile(None), blocks=blocks,  # type: ignore[arg-type]
-             history=[("first?", "### Learning Points\nAn earlier answer.")], budget=Budget(), count=fakes.count_tokens)
-    doc = p.document()
-    order = [doc.index(s) for s in ("Mentor notes", "## Repository profile", "### Card n-plus-one", "### Card timeouts",
-                                    "#### app/client.py:1-3", "#### app/orders.py:1-5", "## Review findings",
-                                    "## Earlier in this conversation", "## Question\nWhy slow?", "## Answer")]
-    assert order == sorted(order)  # cards by id and code by path, whatever the ranking: stable prefixes
-    assert p.prefix_tokens == fakes.count_tokens(doc) <= Budget().prefix_limit
+    cards = [CardFacts.from_card(c) for c in fakes.cards()]
+    return Material(question, pack_excerpts(index.code, question, 400), fakes.findings()[:2], cards)
 
 
-def test_truncated_code_is_cited_with_the_lines_shown() -> None:
-    text = "\n".join(f"x_{i} = {i}" for i in range(200))
-    hit = fakes.code_hit("app/big.py", 10, 209, "big", text)
-    cut = truncate_code(hit, 120, fakes.count_tokens)
-    assert cut is not None and cut.start_line == 10
-    shown = len(cut.text.splitlines())
-    assert cut.end_line == 10 + shown - 1 < 209
+def test_golden_system_prompt() -> None:
+    golden("system.txt", system_prompt(fakes.profile(Path("."))))
 
 
-def test_truncate_tokens_respects_the_limit() -> None:
-    text = "word " * 5000
-    out = truncate_tokens(text, 100, fakes.count_tokens)
-    assert fakes.count_tokens(out) <= 100 and out.endswith("…")
-    assert truncate_tokens("short", 100, fakes.count_tokens) == "short"
-    assert truncate_tokens("anything", 0, fakes.count_tokens) == ""
+def test_golden_first_question() -> None:
+    golden("user_first.txt", render_user(material()))
 
 
-def test_follow_up_blocks_keep_the_first_block_and_drop_new_material_first() -> None:
-    index = fakes.FakeIndex(Path("."))
-    first = Candidates(code=index.code, cards=cards(), findings=fakes.findings())
-    big = "\n".join(f"y_{i} = {i}" for i in range(4000))
-    new = Candidates(code=[fakes.code_hit(f"app/n{i}.py", 1, 4000, f"n{i}", big) for i in range(10)])
-    budget = Budget.for_context(2048, 48)
-    p = pack(question="and then?", profile=None, blocks=[first, new], history=[("q", "a")], budget=budget,
-             count=fakes.count_tokens)
-    assert [h.path for h in p.blocks[0].code] == [h.path for h in index.code]
-    assert p.prefix_tokens <= budget.prefix_limit
-    assert p.dropped > 0
-    assert p.facts.code[0].path.startswith("app/n")  # the follow-up's own material leads the answer
+def test_golden_follow_up_with_earlier_turns_the_model_did_not_see() -> None:
+    m = Material("And billing?", pack_excerpts([fakes.code_hit("app/billing.py", 10, 11, "charge",
+                                                                 "def charge(x):\n    return x\n")], "billing", 200))
+    golden("user_follow_up.txt", render_user(m, follow_up=True, earlier=[("Why slow?", "### A\nIt loops. A lot.")]))
+
+
+def test_messages_put_the_stable_parts_first() -> None:
+    system = system_prompt(None)
+    first = Turn(user=render_user(material()), reply="### Backend Architecture Analysis\nIt loops.", material=material())
+    msgs = build_messages(system, [first], "My question: and then?")
+    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]
+    assert msgs[1]["content"] == first.user and msgs[2]["content"] == first.reply
+
+
+def test_fit_material_drops_cards_then_findings_then_code() -> None:
+    m = material()
+    fitted = fit_material(m, 200)
+    assert len(fitted.cards) <= 1 and fitted.excerpts
+    assert fit_material(m, 100_000) == m
+
+
+# A 110-line function whose check sits 60 lines in: the case that made a model say "there is no CSRF check".
+CALLBACK = "\n".join(
+    ["async def callback(request, code, state):"]
+    + [f"    step_{i} = await prepare_{i}(request)" for i in range(1, 58)]
+    + ["    token_state = decode_state(state)", "    if token_state['csrftoken'] != request.cookies.get('csrf'):",
+       "        raise HTTPException(400, 'OAUTH_INVALID_STATE')"]
+    + [f"    more_{i} = finish_{i}(step_1)" for i in range(1, 50)]
+    + ["    return response"]
+)
+
+
+def test_the_line_that_answers_is_kept_and_the_excerpt_says_it_is_partial() -> None:
+    hit = fakes.code_hit("app/oauth.py", 100, 100 + len(CALLBACK.splitlines()) - 1, "callback", CALLBACK)
+    ex = select(hit, question_terms("Does the OAuth callback protect against CSRF with the state?"), 220)
+    assert ex is not None and ex.partial
+    shown = dict(ex.lines)
+    assert shown[100].startswith("async def callback")
+    assert any("csrftoken" in text for text in shown.values())
+    assert ex.cost() <= 220
+    rendered = ex.render()
+    assert "(excerpt: lines marked … are not shown)" in rendered and "| …" in rendered
+    assert f"{159:>3} |     if token_state['csrftoken']" in rendered  # file line numbers, not excerpt positions
+
+
+def test_a_hit_that_fits_is_shown_whole() -> None:
+    hit = fakes.code_hit("app/orders.py", 1, 5, "load_orders", fakes.ORDERS_SRC)
+    ex = select(hit, question_terms("orders"), 400)
+    assert ex is not None and not ex.partial and len(ex.lines) == 5

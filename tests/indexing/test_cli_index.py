@@ -38,7 +38,7 @@ def test_doctor_reports_each_check(sample_repo: Path, tmp_path: Path) -> None:
     out = _run("-m", "mentor_local.cli", "doctor", "--repo", str(sample_repo), "--index-dir",
                str(tmp_path / "none"), "--json")
     checks = {c["name"]: c for c in json.loads(out.stdout)}
-    assert checks["model"]["ok"] and "gemma-3-270m" in checks["model"]["detail"]
+    assert checks["model"]["ok"] and "qwen2.5-coder-1.5b" in checks["model"]["detail"]
     assert checks["embedder"]["ok"]
     assert checks["llama-cpp"]["ok"] and "GPU offload compiled in" in checks["llama-cpp"]["detail"]
     assert checks["index"]["ok"] is False and "mentor index" in checks["index"]["detail"]

@@ -30,7 +30,7 @@ def test_real_question_end_to_end(real_setup: dict[str, Path], monkeypatch: pyte
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.mentor is not None or app.blocker, 300, "the model")
             assert app.blocker is None, app.blocker
-            assert "gemma-3-270m" in app.query_one(StatusBar).plain
+            assert "qwen2.5-coder" in app.query_one(StatusBar).plain
             prompt = app.query_one("#prompt")
             prompt.load_text("Why is the invoices page slow and how do I fix it?")
             await pilot.press("enter")

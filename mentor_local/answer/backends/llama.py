@@ -115,25 +115,7 @@ class LlamaBackend:
         return max(0, min(max_tokens, self.n_ctx - prompt_tokens - 2))
 
     def _sampling(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.15}
-
-    def complete(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        """Stream a completion of a document prompt; reuses the KV cache of the shared prefix."""
-        n_prompt = len(self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False))
-        budget = self._fit(n_prompt, max_tokens)
-        if budget <= 0:
-            return
-        stream = self.llm.create_completion(prompt, max_tokens=budget, stop=list(stop), stream=True,
-                                            **self._sampling())
-        try:
-            for chunk in stream:
-                text = chunk["choices"][0]["text"]  # type: ignore[index]
-                if text:
-                    yield str(text)
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+        return {"temperature": self.temperature, "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.05}
 
     def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         """Stream through the model's own chat template (GGUF metadata)."""

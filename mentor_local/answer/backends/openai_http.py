@@ -1,8 +1,9 @@
 """An OpenAI-compatible model server (llama.cpp's server, llama_cpp.server, vLLM) over HTTP.
 
-Base models get document prompts through ``/v1/completions``; chat models
-(the server reports a chat template, or ``mode="chat"``) get
-``/v1/chat/completions``.  Both stream Server-Sent Events, read line by line.
+The mentor needs an instruction-tuned model: every answer is one streamed
+``/v1/chat/completions`` request (Server-Sent Events, read line by line); the
+server applies the model's own chat template. ``chat_template`` reports whether
+the server says it has one (llama.cpp's ``/props``; other servers do not say).
 Token counts come from the server's tokenizer when it exposes one
 (``/tokenize`` or ``/extras/tokenize/count``), else from a cautious estimate.
 """
@@ -40,9 +41,10 @@ class OpenAIHTTPBackend:
         self._model = model
         self._tokenizer: str | None = None  # which endpoint counts tokens, once found
         self._mode = mode
-        self.chat_template = mode == "chat"
-        if mode == "auto":
-            self.chat_template = self._detect_chat()
+        # Every request is a chat completion and the server applies its own template; whether it said it has
+        # one (llama.cpp's /props does, vLLM does not) is shown by `info`, and the server is reachable or this fails.
+        self.server_template = self._detect_chat() if mode == "auto" else mode == "chat"
+        self.chat_template = True
 
     # -- discovery ---------------------------------------------------------------------------
     def _get_json(self, url: str) -> Any:
@@ -74,7 +76,7 @@ class OpenAIHTTPBackend:
         return bool(isinstance(props, dict) and props.get("chat_template"))
 
     def info(self) -> dict[str, Any]:
-        return {"path": self.base_url, "chat_template": self.chat_template, "n_ctx": self.n_ctx,
+        return {"path": self.base_url, "chat_template": self.server_template, "n_ctx": self.n_ctx,
                 "gpu_layers": None, "backend": "openai-http", "model": self._model or ""}
 
     # -- tokens ------------------------------------------------------------------------------
@@ -132,12 +134,6 @@ class OpenAIHTTPBackend:
         except httpx.HTTPError as exc:
             raise BackendError(f"the model server at {self.base_url} failed: {exc}",
                                hint="start the server or fix --llm-url") from exc
-
-    def complete(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        budget = min(max_tokens, self.n_ctx - self.count_tokens(prompt) - 2)
-        if budget <= 0:
-            return iter(())
-        return self._stream("completions", {"prompt": prompt, "max_tokens": budget, "stop": list(stop)}, "text")
 
     def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         n_prompt = self.count_tokens("\n".join(m["content"] for m in messages)) + 8 * len(messages)
