@@ -284,11 +284,11 @@ class Mentor:
                      and (h.path, h.start_line) not in shown]
             if not found:
                 continue
-            ex = select(found[0], terms, min(budget, 160), self._repo_root())
-            if ex is not None:
-                out.append(ex)
-                shown.add((ex.path, ex.hit.start_line))
-                budget -= ex.cost()
+            callee = select(found[0], terms, min(budget, 160), self._repo_root())
+            if callee is not None:
+                out.append(callee)
+                shown.add((callee.path, callee.hit.start_line))
+                budget -= callee.cost()
         return out
 
     def _findings_for(self, excerpts: list[Excerpt], question: str) -> list[Finding]:
