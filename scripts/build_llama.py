@@ -74,7 +74,7 @@ def get_wheel(variant: Variant) -> Wheel:
     shutil.rmtree(out, ignore_errors=True)
     build_log = folder / "build.log"
     log(f"build_llama: building llama-cpp-python {LLAMA_VERSION} ({variant.summary()}); "
-        f"about 5-11 minutes on 2 cores; log: {build_log}")
+        f"about 10-15 minutes on 2 cores; log: {build_log}")
     env = dict(os.environ, CMAKE_ARGS=variant.cmake_env, FORCE_CMAKE="1",
                CMAKE_BUILD_PARALLEL_LEVEL=os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2)))
     # --no-cache-dir: pip's wheel cache is keyed by the sdist, not by CMAKE_ARGS, so it could hand back a
