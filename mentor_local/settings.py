@@ -28,7 +28,8 @@ class Settings:
     llm_url: str | None = None
     """``http://HOST:PORT/v1`` of an OpenAI-compatible server instead of the in-process model."""
     model: str | None = None
-    """Path of a GGUF file; ``None`` means ``models/*.gguf``, else the bundled model."""
+    """Path of a GGUF file, or a bundled preset (``default``: Qwen2.5-Coder-1.5B-Instruct, ``small``: 0.5B);
+    ``None`` means a GGUF dropped into ``models/``, else the default preset."""
     device: str = "auto"
     """Embedding device: ``auto``, ``cpu`` or ``cuda``."""
     embedder: str = "auto"

@@ -19,13 +19,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("question", metavar="QUESTION", help="what you want to know, in plain words")
     p.add_argument("--repo", default=".", metavar="PATH", help="the indexed repo (default: the current directory)")
-    p.add_argument("--model", default=None, metavar="GGUF",
-                   help="a GGUF model file (default: MENTOR_MODEL, else models/*.gguf, else the bundled model)")
+    p.add_argument("--model", default=None, metavar="GGUF|small",
+                   help="a GGUF model file, or a bundled preset: default (Qwen2.5-Coder-1.5B) or small (0.5B, faster on slow machines) (default: MENTOR_MODEL, else models/*.gguf, else the default preset)")
     p.add_argument("--llm-url", default=None, metavar="URL",
                    help="an OpenAI-compatible server (http://HOST:PORT/v1) instead of the in-process model")
     p.add_argument("--llm-mode", choices=("auto", "completion", "chat"), default="auto",
-                   help="with --llm-url: chat for an instruction-tuned server model, completion for a base model "
-                        "(auto: chat when the server reports a chat template)")
+                   help="with --llm-url: every answer is a chat completion (the server applies its model's template); "
+                        "'completion' (base models) is no longer supported and says so")
     p.add_argument("--gpu-layers", default=None, metavar="N|auto",
                    help="layers to offload to the GPU: auto (all, when the build supports it) or a number; 0 = CPU")
     p.add_argument("--n-ctx", type=int, default=None, metavar="N", help="the model's context window (default 4096)")

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description="Check that the bundled model, the embedder, the index and the optional GPU "
                                    "offload are ready, and say how to fix what is not.")
     p.add_argument("--repo", default=".", help="the repo whose index to check (default: the current directory)")
-    p.add_argument("--model", default=None, help="check this GGUF instead of the default resolution")
+    p.add_argument("--model", default=None, metavar="GGUF|small", help="check this GGUF or preset (default, small) instead of the default resolution")
     add_index_flags(p)
     add_json(p)
     p.set_defaults(handler=run)
@@ -43,10 +43,15 @@ def run(args: argparse.Namespace) -> int:
         return f"Python {platform.python_version()} at {sys.executable}"
 
     def model() -> str:
-        from mentor_local.models import resolve_model
+        from mentor_local.answer.backends.probe import probe_gguf
+        from mentor_local.models import describe_model, resolve_model
 
-        path = resolve_model(settings.model)
-        return f"{path} ({path.stat().st_size / 1e6:.0f} MB)"
+        path = resolve_model(args.model or settings.model)
+        probe = probe_gguf(path)  # in a child process: a malformed file cannot take doctor down
+        template = "chat template: yes" if probe.chat_template else "chat template: NO (the mentor needs an instruct model)"
+        if not probe.chat_template:
+            raise MentorError(f"{describe_model(path)}; {template}", hint="use --model default or --model small")
+        return f"{describe_model(path)}; {template}; trained context {probe.n_ctx_train}"
 
     def embedder() -> str:
         from mentor_local.embedding import INT8_ID

@@ -745,7 +745,8 @@ class MentorApp(App[None]):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mentor-tui", description="Chat with an offline mentor about a repo.")
     parser.add_argument("--repo", default=".", help="the repo to mentor (default: the current directory)")
-    parser.add_argument("--model", default=None, metavar="GGUF", help="a GGUF model file (default: models/ or bundled)")
+    parser.add_argument("--model", default=None, metavar="GGUF|small",
+                        help="a GGUF model file, or a bundled preset: default (1.5B) or small (0.5B, for slow machines)")
     parser.add_argument("--index-dir", type=Path, default=None, metavar="DIR", help="where the index lives")
     parser.add_argument("--llm-url", default=None, metavar="URL", help="an OpenAI-compatible server (http://HOST:PORT/v1)")
     args = parser.parse_args(argv)
