@@ -41,6 +41,12 @@ def rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) that process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def context_text(n_chars: int) -> str:
     """Real code as the prompt's context (the mentor's prompts are mostly code)."""
     text = ""
@@ -149,20 +155,29 @@ def bench_speed(args: argparse.Namespace, model: Path) -> dict[str, Any]:
     raw_rates: list[float] = []
     child_rates: list[float] = []
     pieces: dict[str, list[int]] = {"raw": [], "child": []}
+    # CPU seconds per piece (this process, plus the child for the child's runs): unlike wall time, a busy
+    # machine barely moves it, so it shows what the process boundary itself costs.
+    cpu: dict[str, list[float]] = {"raw": [], "child": []}
+    pid = child.pid or 0
     for r in range(args.repeats):
         order = ("raw", "child") if r % 2 == 0 else ("child", "raw")
         for who in order:
             stream = raw_stream(llm, messages, args.tokens, params) if who == "raw" else \
                 child.chat(messages, max_tokens=args.tokens)
+            c0 = time.process_time() + cpu_s(pid)
             first, last, n = timed(stream)
+            cpu[who].append((time.process_time() + cpu_s(pid) - c0) / max(1, n))
             (raw_rates if who == "raw" else child_rates).append(decode_rate(first, last, n))
             pieces[who].append(n)
-        print(f"decode round {r + 1} ({' then '.join(order)}): raw {raw_rates[-1]:.2f} tok/s ({pieces['raw'][-1]} pieces), "
-              f"child {child_rates[-1]:.2f} tok/s ({pieces['child'][-1]} pieces)", flush=True)
+        print(f"decode round {r + 1} ({' then '.join(order)}): raw {raw_rates[-1]:.2f} tok/s ({pieces['raw'][-1]} pieces, "
+              f"{cpu['raw'][-1] * 1000:.0f} ms CPU each), child {child_rates[-1]:.2f} tok/s ({pieces['child'][-1]} pieces, "
+              f"{cpu['child'][-1] * 1000:.0f} ms CPU each)", flush=True)
     child_rss = rss_mb(child.pid or 0)
     child.close()
     raw_med, child_med = statistics.median(raw_rates), statistics.median(child_rates)
-    cold_med, follow_med = statistics.median(cold), statistics.median(follow)
+    cold_med = statistics.median(cold) if cold else 0.0
+    follow_med = statistics.median(follow) if follow else 0.0
+    raw_cpu, child_cpu = statistics.median(cpu["raw"]), statistics.median(cpu["child"])
     return {
         "model": model.name, "threads": threads, "tokens": args.tokens, "repeats": args.repeats,
         "start_returns_ms": round(started_s * 1000, 1), "load_s": round(load_s, 2),
@@ -170,6 +185,8 @@ def bench_speed(args: argparse.Namespace, model: Path) -> dict[str, Any]:
         "decode_ratio": round(child_med / raw_med, 3) if raw_med else None,
         "decode_raw_all": [round(x, 2) for x in raw_rates], "decode_child_all": [round(x, 2) for x in child_rates],
         "decode_pieces": pieces,
+        "cpu_ms_per_piece_raw": round(raw_cpu * 1000, 1), "cpu_ms_per_piece_child": round(child_cpu * 1000, 1),
+        "cpu_ratio_raw_over_child": round(raw_cpu / child_cpu, 3) if child_cpu else None,
         "ttft_cold_s": round(cold_med, 3), "ttft_follow_up_s": round(follow_med, 3),
         "ttft_ratio": round(follow_med / cold_med, 3) if cold_med else None,
         "rss_parent_mb_before_raw_load": round(parent_rss_loaded, 1),
