@@ -129,7 +129,9 @@ class MentorApp(App[None]):
         self._open_index = index_opener or backend.open_index
         self._build_index = indexer or backend.build_index
         self._review = backend.SharedReview(reviewer or backend.review)
-        self._make_mentor = mentor_factory or functools.partial(backend.make_mentor, reviewer=self._review)
+        self._models: list[Any] = []  # local model processes started by the default factory (stopped on quit)
+        self._make_mentor = mentor_factory or functools.partial(backend.make_mentor, reviewer=self._review,
+                                                                opened=self._models)
         self._load_cards = card_loader or backend.load_cards
         self._store = sessions
         self._home = home
@@ -739,7 +741,7 @@ class MentorApp(App[None]):
             self._store.close()
         # The model's process ends with the app (atexit would, later); closing never turns a quit into a traceback.
         with contextlib.suppress(Exception):
-            backend.close_model(self.mentor)
+            backend.close_model(self.mentor, self._models)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

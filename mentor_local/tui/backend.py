@@ -42,11 +42,13 @@ def build_index(repo: Path, index_dir: Path | None, settings: Settings, progress
     return _build(repo, index_dir=index_dir, progress=progress, settings=settings)
 
 
-def make_mentor(index: Any, settings: Settings, previous: Any = None, reviewer: Reviewer | None = None) -> MentorLike:
+def make_mentor(index: Any, settings: Settings, previous: Any = None, reviewer: Reviewer | None = None,
+                opened: list[Any] | None = None) -> MentorLike:
     """A Mentor over ``index`` with its model loaded and the embedder warm, so the first question starts at once.
 
     After a re-index the previous Mentor's loaded model is handed over instead of loading it again.
-    The local model is a child process (``answer.backends.local``); ``close_model`` stops it.
+    The local model is a child process (``answer.backends.local``), added to ``opened`` as soon as it
+    starts; ``close_model`` stops it.
     """
     from mentor_local.answer.mentor import Mentor
 
@@ -56,21 +58,23 @@ def make_mentor(index: Any, settings: Settings, previous: Any = None, reviewer: 
         from mentor_local.answer.backends.local import local_model_for
 
         chat_model = local_model_for(settings)
+        if opened is not None:  # the app can stop it even while it loads (a quit must not wait for the load)
+            opened.append(chat_model)
     options: dict[str, Any] = {"reviewer": reviewer} if reviewer is not None else {}
     mentor = Mentor(index, model_path=settings.model, chat_model=chat_model, settings=settings, **options)
-    mentor.load()
     warm = getattr(index, "embedder", None)
     if callable(warm):
         warm()
+    mentor.warm()  # the model loaded, the review and profile ready, the persona in the model's cache
     return mentor
 
 
-def close_model(mentor: Any) -> None:
-    """Stop the Mentor's model process, if it has one (the app calls this as it closes)."""
-    model = getattr(mentor, "chat_model", None)
-    close = getattr(model, "close", None)
-    if callable(close):
-        close()
+def close_model(mentor: Any = None, opened: Sequence[Any] = ()) -> None:
+    """Stop the model processes of ``mentor`` and of ``opened`` (the app calls this as it closes)."""
+    for model in [getattr(mentor, "chat_model", None), *opened]:
+        close = getattr(model, "close", None)
+        if callable(close):
+            close()
 
 
 class SharedReview:

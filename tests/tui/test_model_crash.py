@@ -210,3 +210,31 @@ def test_kill_9_of_the_app_in_a_terminal_leaves_no_model_process(tmp_path: Path)
             assert wait_gone(kid, 5), f"model process {kid} outlived the killed app"
     finally:
         tmux.close()
+
+
+def test_quitting_while_the_model_loads_stops_it_at_once(make_app: Any, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's own factory (a real Mentor over the model process): a quit does not wait for a slow load."""
+    from mentor_local.settings import Settings
+    from mentor_local.tui import backend as tui_backend
+
+    gguf = tmp_path / "slow.gguf"
+    gguf.write_bytes(b"GGUF" + b"\0" * 28)
+    monkeypatch.setenv("MENTOR_WORKER_FAKE", json.dumps({"load_s": 60}))
+    started: list[Any] = []
+    exited_at: list[float] = []
+
+    async def scenario() -> None:
+        app = make_app(mentor_factory=None, settings=Settings(home=tmp_path / "home", model=str(gguf)))
+        app._make_mentor = lambda index, settings, previous: tui_backend.make_mentor(index, settings, previous,
+                                                                                     opened=app._models)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app._models and app._models[0].pid, what="the model process started")
+            started.extend(m.pid for m in app._models)
+            assert app.mentor is None  # still loading
+        exited_at.append(time.monotonic())
+
+    t0 = time.monotonic()
+    run(scenario())
+    assert exited_at[0] - t0 < 15
+    assert started and all(wait_gone(pid, 3) for pid in started)

@@ -149,6 +149,7 @@ class _Child:
             pass
         finally:
             self.inbox.put(None)
+            self.proc.stdout.close()
 
     def _drain_stderr(self) -> None:
         assert self.proc.stderr is not None
@@ -159,6 +160,8 @@ class _Child:
                     self.stderr_tail.append(text)
         except (OSError, ValueError):
             pass
+        finally:
+            self.proc.stderr.close()
 
     def send(self, message: dict[str, Any]) -> None:
         if self.dead:
