@@ -56,7 +56,11 @@ PORTABLE_FLAGS = frozenset({"sse4_2", "avx", "avx2", "fma", "f16c", "bmi2"})
 
 
 class BuildFailed(MentorError):
-    """No build of llama-cpp-python passes the smoke test on this machine."""
+    """No build of llama-cpp-python passes the smoke test on this machine (or one would not compile)."""
+
+    def __init__(self, message: str, *, hint: str = "", attempts: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.attempts = attempts or []
 
 
 # --- which flags -------------------------------------------------------------------------------------------
@@ -412,7 +416,8 @@ def choose_build(plan: Sequence[Variant], *, get_wheel: Callable[[Variant], Whee
         clear_failed(variant, cache)
     raise BuildFailed(f"llama.cpp cannot run on this machine: every build failed its smoke test "
                       f"({'; '.join(failures) or 'none tried'})",
-                      hint="see the smoke output above; report it with /proc/cpuinfo's model name and flags")
+                      hint=f"each child's last output is in {record_path()}; report it with /proc/cpuinfo's "
+                           "model name and flags", attempts=attempts)
 
 
 # --- the record --------------------------------------------------------------------------------------------
@@ -470,7 +475,9 @@ def installed_wheel_url() -> str | None:
 def doctor_check(explicit_model: str | Path | None = None, *, timeout: float = SMOKE_TIMEOUT_S) -> str:
     """``mentor doctor``: the recorded build and a fresh smoke test in a child; raises when the child dies."""
     record = read_record()
-    if record:
+    if record and record.get("error"):
+        shown = f"the last set-up found no working build ({record['error']})"
+    elif record:
         secs = record.get("build_seconds")
         built = f"built in {secs:.0f} s" if isinstance(secs, (int, float)) else "build time unknown"
         shown = f"{record.get('summary') or record.get('variant')} ({built}, record {record_path()})"

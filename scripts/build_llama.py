@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         outcome = choose_build(plan, get_wheel=get_wheel, install=install, smoke=smoke, log=log,
                                retry=args.retry)
     except BuildFailed as exc:
-        write_record({"llama_cpp_python": LLAMA_VERSION, "variant": None, "error": exc.one_line(),
-                      "plan": [v.summary() for v in plan]})
+        write_record({"llama_cpp_python": LLAMA_VERSION, "variant": None, "error": exc.message,
+                      "plan": [v.summary() for v in plan], "attempts": exc.attempts})
         log(f"build_llama: error: {exc.one_line()}")
         return 1
     path = write_record(outcome.record())
