@@ -155,19 +155,19 @@ class Mentor:
 
                 self._backend = OpenAIHTTPBackend(s.llm_url, n_ctx=s.n_ctx, mode="chat" if self.llm_mode == "chat"
                                                   else "auto", temperature=self.temperature)
-            else:
-                from mentor_local.answer.backends.llama import LlamaBackend
-                from mentor_local.models import preset_for, resolve_model
+            else:  # in its own process: a native crash fails one answer, not the app
+                from mentor_local.answer.backends.local import local_model_for
 
-                path = resolve_model(self.model_path or s.model)
-                self._backend = LlamaBackend(path, n_ctx=s.n_ctx, gpu_layers=s.gpu_layers, threads=s.threads,
-                                             probe=preset_for(path) is None, temperature=self.temperature)
+                self._backend = local_model_for(s, self.model_path, temperature=self.temperature)
+        return self._backend
+
+    def _check_template(self, backend: Any) -> None:
+        """The mentor needs an instruct model; asked at the first question (a model may still be loading before)."""
         if not self._checked:
-            if not getattr(self._backend, "chat_template", False) and not self.settings.llm_url:
+            if not getattr(backend, "chat_template", False):
                 raise ModelError(f"{self.model_info()['path']} has no chat template: the mentor needs an "
                                  "instruction-tuned model", hint="use the bundled model (--model default or small)")
             self._checked = True
-        return self._backend
 
     @property
     def chat_model(self) -> Any:
@@ -187,13 +187,15 @@ class Mentor:
         self.repo_findings()
         self.card_library()
         system = system_prompt(self.repo_profile())
-        if self.use_model and self._primed != system:
-            # The persona and profile open every question's prompt: evaluating them now means a question
-            # pays only for its own tokens. One token is generated and thrown away.
-            for _ in self.backend.chat([{"role": "system", "content": system}, {"role": "user", "content": "Hi"}],
-                                       max_tokens=1):
-                pass
-            self._primed = system
+        with self._lock:
+            if self.use_model and self._primed != system:
+                self._check_template(self.backend)
+                # The persona and profile open every question's prompt: evaluating them now means a question
+                # pays only for its own tokens. One token is generated and thrown away.
+                for _ in self.backend.chat([{"role": "system", "content": system},
+                                            {"role": "user", "content": "Hi"}], max_tokens=1):
+                    pass
+                self._primed = system
         return self
 
     def model_info(self) -> dict[str, Any]:
@@ -337,6 +339,8 @@ class Mentor:
         with self._lock:
             self._cancel.clear()
             backend = self.backend if self.use_model else None
+            if backend is not None:
+                self._check_template(backend)
             yield from self._stream(question, list(history), backend)
 
     def _turns_for(self, history: list[tuple[str, str]]) -> tuple[list[Turn], list[tuple[str, str]]]:

@@ -191,7 +191,7 @@ def test_a_model_without_chat_template_is_refused(tmp_path: Path) -> None:
     model = fakes.ScriptedModel()
     model.chat_template = False  # type: ignore[misc]
     with pytest.raises(ModelError, match="chat template"):
-        make(tmp_path, model).load()
+        make(tmp_path, model).ask("Why is the orders page slow?")
 
 
 def test_answer_json_has_the_contract_fields(tmp_path: Path) -> None:
