@@ -293,9 +293,18 @@ def _silenced(ctx: FileContext, f: RawFinding) -> bool:
         codes = _noqa_codes(ctx, line)
         if codes is None:
             continue
-        if not codes or f.rule.lower() in codes or f.topic in codes:
+        if not codes or f.rule.lower() in codes or f.topic in codes or codes & _topic_codes(f.topic):
             return True
     return False
+
+
+def _topic_codes(topic: str) -> set[str]:
+    """The ruff/bandit codes of a topic (``# noqa: S105`` silences our own secret rule on that line too)."""
+    from mentor_local.analysis.ruff_rules import RUFF_MAP
+
+    codes = {code.lower() for code, (t, _, _) in RUFF_MAP.items() if t == topic}
+    # flake8-bandit's S1xx-S7xx are bandit's B1xx-B7xx
+    return codes | {"b" + c[1:] for c in codes if re.fullmatch(r"s[1-7]\d\d", c)}
 
 
 def _keep(ctx: FileContext, f: RawFinding, cfg: ReviewConfig) -> bool:

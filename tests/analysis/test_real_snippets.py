@@ -4,6 +4,7 @@ Sources and licences (short excerpts, lightly trimmed to stand alone):
   open-webui 0.12.4   Open WebUI License (BSD-3-Clause with a branding clause), (c) Open WebUI Inc.
   celery 5.7.0        BSD-3-Clause, (c) Ask Solem & contributors
   django-allauth 65.22.1  MIT, (c) Raymond Penners and contributors
+The noqa and --debug cases are written here (no licence needed).
 Each case: source, then the (line, topic, severity, confidence) findings that must appear; nothing else may.
 """
 
@@ -123,6 +124,82 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
             log.info("user %s cache %s", user_id, cache_key)
         """, {(4, "sensitive-data-logging", "high", "high"), (5, "sensitive-data-logging", "high", "high"),
               (6, "sensitive-data-logging", "high", "high")}),
+    # --- round 2 (labels "round 2" in scripts/bench/review_real/labels.jsonl) ---
+    # open-webui models/chats.py: the try runs inside a transaction context -> data layer (true, medium)
+    "owui_chat_transaction.py": ("""
+        class ChatTable:
+            async def update_chat_by_id(self, id, chat):
+                try:
+                    async with self._chat_transaction(id) as (session, chat_item):
+                        chat_item.chat = chat
+                        updated_chat = ChatModel.model_validate(chat_item)
+                    return updated_chat
+                except Exception:
+                    return None
+        """, {(8, "swallowed-exception", "medium", "high")}),
+    # open-webui vector/dbs/weaviate.py: a delete reached through the client -> data layer (true, medium)
+    "owui_client_chain.py": ("""
+        class WeaviateClient:
+            def reset(self) -> None:
+                try:
+                    for collection_name in self.client.collections.list_all().keys():
+                        self.client.collections.delete(collection_name)
+                except Exception:
+                    pass
+        """, {(6, "swallowed-exception", "medium", "high")}),
+    # open-webui utils/models.py: `except Exception: priority = 0` is a fallback value (false)
+    "owui_fallback_value.py": ("""
+        def get_action_priority(action_id, functions_cache, all_function_valves):
+            priority = 0
+            try:
+                function_module = functions_cache.get(action_id)
+                valves = function_module.Valves(**(all_function_valves.get(action_id) or {}))
+                priority = getattr(valves, 'priority', 0)
+            except Exception:
+                priority = 0
+            return priority
+        """, set()),
+    # open-webui routers/retrieval.py: the handler says why the error is ignored (false)
+    "owui_commented_handler.py": ("""
+        async def process_file(client, name):
+            try:
+                await client_registry.drop_collection(collection_name=name)
+            except Exception:
+                # Audio file upload pipeline: the collection may not exist yet
+                pass
+        """, set()),
+    # celery utils/threads.py: a crash report written to stderr on purpose (false)
+    "celery_crash_report.py": ("""
+        import sys
+        import traceback
+        class bgThread:
+            def on_crash(self, msg, *fmt, **kwargs):
+                print(msg.format(*fmt), file=sys.stderr)
+                traceback.print_exc(None, sys.stderr)
+        """, set()),
+    # celery worker/state.py: `request` is a task's request in the consumer thread, not a web view (false)
+    "celery_task_request.py": ("""
+        all_total_count = [0]
+        def task_accepted(request, _all_total_count=None):
+            add_request(request.id, request)
+            all_total_count[0] += 1
+        """, set()),
+    # a noqa comment naming S105 on a line our own secret rule fires on silences it; the same value without it is reported
+    "noqa_s105.py": ("""
+        DEPLOY_TOKEN = "ghp_4fQ9zX2mL7pR8vK3tY6wB1nC5hJ0dS2aE9uI"  # noqa: S105
+        OTHER_TOKEN = "ghp_4fQ9zX2mL7pR8vK3tY6wB1nC5hJ0dS2aE9uI"
+        """, {(2, "hardcoded-secret", "high", "high")}),
+    # a command-line tool's own --debug flag is the operator's choice, not debug mode shipped on
+    "cli_debug_flag.py": ("""
+        import click
+        @click.command()
+        @click.option("--debug", is_flag=True)
+        def serve(debug):
+            app = create_app()
+            if debug:
+                app.debug = True
+            app.run()
+        """, set()),
 }
 
 

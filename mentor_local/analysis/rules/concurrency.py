@@ -376,8 +376,16 @@ def _thread_targets(ctx: FileContext) -> set[str]:
     return targets
 
 
-def _is_concurrent(fn: Node, thread_targets: set[str]) -> bool:
-    return S.is_async_def(fn) or is_route_handler(fn) or S.function_name(fn) in thread_targets or _is_view(fn)
+def _is_concurrent(fn: Node, thread_targets: set[str], web_module: bool = True) -> bool:
+    return S.is_async_def(fn) or is_route_handler(fn) or S.function_name(fn) in thread_targets or (
+        web_module and _is_view(fn))
+
+
+def _web_module(ctx: FileContext) -> bool:
+    """A module of a web app: a first parameter named ``request`` is then an HTTP request (a view), not a task's
+    request object in a worker."""
+    return bool(re.search(r"(^|/)(views?|api|routes?|endpoints?|handlers?)(/|\.py$)", ctx.path)) or ctx.imports_module(
+        "django", "rest_framework", "flask", "fastapi", "starlette", "litestar", "quart", "sanic", "tornado", "aiohttp")
 
 
 def _is_view(fn: Node) -> bool:
@@ -400,6 +408,7 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
     names = set(containers) | globals_declared
     muts = _mutations(ctx, names)
     threads = _thread_targets(ctx)
+    web = _web_module(ctx)
 
     # unbounded-memory: a module-level container that only ever grows, from inside functions
     by_name: dict[str, list[tuple[Node, str]]] = {}
@@ -434,7 +443,7 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
         if kind != "rmw" or "." in name:
             continue
         fn = S.enclosing_function(node)
-        if fn is None or not _is_concurrent(fn, threads) or under_lock(node):
+        if fn is None or not _is_concurrent(fn, threads, web) or under_lock(node):
             continue
         if name in globals_declared and name not in containers and not _declares_global(fn, name):
             continue

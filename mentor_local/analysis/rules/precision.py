@@ -222,7 +222,7 @@ def swallowed(ctx: FileContext, handler: Node) -> Judgement | None:
     if body is None:
         return Judgement(confidence="medium")
     calls = [(n, S.call_name(n)) for n in S.walk(body, skip_nested_functions=True) if n.type == "call"]
-    io = [c for n, c in calls if is_db_query_call(n, c) or _io_call(c)]
+    io = [c for n, c in calls if is_db_query_call(n, c) or _io_call(c) or _db_context(n, c)]
     if io:
         write = bool(_WRITE_SQL.search(S.text(body)))
         sev = "high" if write and ctx.is_migration else "medium"
@@ -235,11 +235,18 @@ def swallowed(ctx: FileContext, handler: Node) -> Judgement | None:
                                      "and every later write is silently lost" if sev == "high" else ""))
     if all(_PARSE_CALLS.match(S.last_name(c)) or _PARSE_CALLS.match(c) for _, c in calls) and len(calls) <= 4:
         return DROP  # a fallback to a default around parsing or a lookup: the except is the intended path
+    if _names_exception(handler):
+        block = next((c for c in handler.named_children if c.type == "block"), None)
+        stmts = [c for c in block.named_children if c.type != "comment"] if block is not None else []
+        if any(c.type == "comment" and S.line(c) > S.line(handler) for c in S.walk(handler)):
+            return DROP  # the author wrote down why the error is ignored here: a decision, not an oversight
+        if stmts and all(_assigns_default(c) for c in stmts):
+            return DROP  # `except Exception: x = default`: a fallback value the code goes on with
     return Judgement(confidence="low", severity="low",
                      why="a broad except that neither logs nor re-raises, around work that is neither I/O nor parsing")
 
 
-_IO_METHODS = re.compile(r"^(execute|executemany|commit|flush|fetch\w*|scalar\w*|query|get|get_\w+|send\w*|post|put|"
+_IO_METHODS = re.compile(r"^(execute|executemany|commit|flush|fetch\w*|scalar\w*|query|search|get|get_\w+|send\w*|post|put|"
                          r"patch|request|urlopen|publish|enqueue|delay|apply_async|upload\w*|download\w*|write|"
                          r"insert\w*|update\w*|delete\w*|create\w*|save|refresh)$")
 _IO_RECEIVERS = re.compile(r"(^|\.|_)(db|session|conn|connection|cursor|cur|engine|op|client|http|redis|s3|"
@@ -250,7 +257,32 @@ def _io_call(callee: str) -> bool:
     if "." not in callee or "(" in callee:
         return False
     recv, method = callee.rsplit(".", 1)
-    return bool(_IO_METHODS.match(method) and _IO_RECEIVERS.search(recv))
+    # a method reached through a client (`self.client.collections.delete`) goes over the network too
+    return bool(_IO_METHODS.match(method) and (_IO_RECEIVERS.search(recv) or re.search(r"(^|\.)client\.", recv)))
+
+
+_DB_CONTEXT = re.compile(r"(^|_)(db|session|transaction|connection|conn|cursor)(_|$)|^(get_)?(async_)?db", re.I)
+
+
+def _db_context(call: Node, callee: str) -> bool:
+    """``with get_db_context(db) as db:`` / ``async with self._chat_transaction(id) as (session, row):``: the
+    block runs inside a database session or transaction."""
+    parent = call.parent
+    while parent is not None and parent.type in ("as_pattern", "await"):
+        parent = parent.parent
+    return parent is not None and parent.type == "with_item" and bool(_DB_CONTEXT.search(S.last_name(callee)))
+
+
+def _names_exception(handler: Node) -> bool:
+    """``except Exception:`` (not a bare ``except:``, which also swallows KeyboardInterrupt and SystemExit)."""
+    return any(c.type not in ("block", "comment") for c in handler.named_children)
+
+
+def _assigns_default(stmt: Node) -> bool:
+    if stmt.type != "expression_statement" or not stmt.named_children:
+        return False
+    first = stmt.named_children[0]
+    return first.type == "assignment" and first.child_by_field_name("right") is not None
 
 
 # --- mutable-default-argument: only when the default can leak ----------------------------------------
@@ -309,4 +341,7 @@ def print_call(ctx: FileContext, node: Node) -> Judgement | None:
         return Judgement(confidence="high", why="an error is printed instead of logged: no level, no traceback")
     if fn is not None and (S.is_async_def(fn) or is_route_handler(fn)):
         return Judgement(confidence="high", why="print in request-serving code bypasses the logging setup")
+    call = _ancestor(node, ("call",))
+    if call is not None and re.search(r"\bfile\s*=\s*sys\.(stderr|stdout|__stderr__)", S.text(call)):
+        return DROP  # written to a console stream chosen on purpose (a crash report, a tool's own output)
     return Judgement(confidence="medium", why="print in library/application code")
