@@ -8,7 +8,7 @@
 #   - this repo (knowledge/ and mentor_local/ are tracked files);
 #   - a replay file made on any machine with the full environment:
 #       .venv/bin/python scripts/bench/answer_bench.py --save-replay bench-data/answer-replay.json
-#   - the GGUF: --model PATH (default: models/gemma-3-270m-q4_k_m.gguf);
+#   - the GGUF: --model PATH (default: models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf);
 #   - the llama-cpp-python 0.3.36 sdist and small wheels (numpy, jinja2, markupsafe, diskcache,
 #     typing-extensions, pyyaml) in a wheelhouse (or already installed there: the venv sees the
 #     system site-packages). Make it on a machine with the registry, small enough to carry
@@ -23,7 +23,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CPU_ONLY=0
-MODEL="$ROOT/models/gemma-3-270m-q4_k_m.gguf"
+MODEL="$ROOT/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MAKE_WHEELHOUSE=""
 REPLAY="$ROOT/bench-data/answer-replay.json"
 WHEELHOUSE="$ROOT/.whl"

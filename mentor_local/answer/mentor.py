@@ -475,7 +475,9 @@ class Mentor:
             "partial_excerpts": sum(ex.partial for ex in material.excerpts),
         }
         sources = [dataclasses.replace(ex.hit, start_line=ex.start_line, end_line=ex.end_line, text=ex.text)
-                   for ex in all_excerpts] + self._card_sources(card_hits, material.cards)
+                   for ex in all_excerpts]
+        sources += [dataclasses.replace(h, text="") for m in every for h in m.others]  # named to the model, not shown
+        sources += self._card_sources(card_hits, material.cards)
         yield Answer(question=question, answer=text, sections=sections, sources=sources,
                      findings=list(material.findings), citations=citations, model=self.model_info(),
                      timings=timings, checks=checks)

@@ -1,17 +1,19 @@
 #!/usr/bin/env python
-"""Answer benchmark: 20 questions over a real codebase with the bundled model.
+"""Answer benchmark: speed and shape of the mentor's answers over a real codebase, default model, CPU.
 
 Prints, measured in one run:
-  * answers with the six sections in order and non-empty (goal 20/20);
-  * unbacked citations left in the answers (goal 0), and how many the checks removed;
-  * decode tokens/s through Mentor vs raw llama-cpp-python on the same Llama object
-    (same file, threads, context and sampling; the same prompts replayed) (goal >= 0.95x);
-  * time to first token of a follow-up vs the cold first question (KV cache emptied) (goal <= 0.5x);
-  * peak RSS with the model and the embedder loaded (goal <= 1.2 GB).
+  * answers with the six sections in order and non-empty, and unbacked citations left (goal 0);
+  * time to the first text on screen after Enter (the code read, before the model; goal <= 2 s with a warm
+    model), the model's first token on a cold question (goal <= 15 s), the whole answer (goal <= 75 s);
+  * a follow-up's first token vs the cold question's, same conversation (goal <= 0.5x);
+  * decode tokens/s through Mentor (the model in its own process) vs raw llama-cpp-python in this process on
+    the same file, threads and sampling, replaying the same chat messages (goal >= 0.95x);
+  * peak RSS of the app process and of the model process (VmHWM), before the raw model is loaded (goal: sum
+    <= 2.5 GB).
 
 Default codebase: the flask 3.1.3 wheel unpacked into bench-data/flask (downloaded once with pip).
 
-    .venv/bin/python scripts/bench/answer_bench.py                       # index (once) + 20 questions
+    .venv/bin/python scripts/bench/answer_bench.py                       # index (once) + 8 questions + 3 pairs
     .venv/bin/python scripts/bench/answer_bench.py --save-replay bench-data/answer-replay.json
     python scripts/bench/answer_bench.py --replay bench-data/answer-replay.json --gpu-layers auto
         # replays the saved retrieval (no Chroma, no embedder needed): for a GPU machine
@@ -112,11 +114,25 @@ class RecordingIndex:
         return hits
 
 
-def raw_decode(llm: Any, prompt: str, max_tokens: int, stop: list[str], sampling: dict[str, Any]) -> tuple[int, float]:
-    """Decode the same prompt with llama-cpp-python directly: (tokens after the first, seconds after the first)."""
+def vm_hwm_mb(pid: int | str = "self") -> float:
+    """Peak resident set of a process (VmHWM), in MB; 0 when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def raw_decode(llm: Any, messages: list[dict[str, str]], max_tokens: int, sampling: dict[str, Any]) -> tuple[int, float]:
+    """The same chat straight through llama-cpp-python: (tokens after the first, seconds after the first)."""
     first = last = None
     n = 0
-    for _chunk in llm.create_completion(prompt, max_tokens=max_tokens, stop=stop, stream=True, **sampling):
+    for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stream=True, **sampling):
+        delta = chunk["choices"][0].get("delta", {})
+        if not delta.get("content"):
+            continue
         now = time.perf_counter()
         first = first or now
         last = now
@@ -143,8 +159,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repo", type=Path, default=ROOT / "bench-data" / "flask")
     ap.add_argument("--index-dir", type=Path, default=ROOT / "bench-data" / "answer-index-flask")
-    ap.add_argument("--questions", type=int, default=20)
-    ap.add_argument("--pairs", type=int, default=len(FOLLOW_UPS), help="cold/follow-up pairs for the TTFT figure")
+    ap.add_argument("--questions", type=int, default=8)
+    ap.add_argument("--pairs", type=int, default=3, help="cold/follow-up pairs for the TTFT figure")
     ap.add_argument("--model", default=None)
     ap.add_argument("--n-ctx", type=int, default=4096)
     ap.add_argument("--gpu-layers", default="0")
@@ -188,46 +204,68 @@ def main() -> int:
         mentor = Mentor(index, settings=settings)
         index_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    mentor.load()
+    mentor.warm()  # the model process loaded, review, profile, and the persona in the model's cache
     load_s = time.perf_counter() - t1
     backend = mentor.backend
-    llm = backend.llm
-    sampling = backend._sampling()
-    t2 = time.perf_counter()
     index.search("warm up the embedder", k=1, source="code")
     findings_all = mentor.repo_findings()
     prof = mentor.repo_profile()
-    warm_s = time.perf_counter() - t2
-    print(f"model {backend.info()}  load {load_s:.2f}s  index open/build {index_s:.1f}s  "
-          f"embedder+review+profile {warm_s:.1f}s  findings {len(findings_all)}", flush=True)
+    print(f"model {backend.info()}  warm (load + review + persona) {load_s:.2f}s  index open/build {index_s:.1f}s  "
+          f"findings {len(findings_all)}", flush=True)
 
     rows = []
-    m_tokens = m_secs = r_tokens = r_secs = 0.0
+    traces: list[dict[str, Any]] = []
+    m_tokens = m_secs = 0.0
     for i, q in enumerate(QUESTIONS[: args.questions]):
-        a = mentor.ask(q)
+        t0q = time.perf_counter()
+        first_text = None
+        a = None
+        for item in mentor.stream(q):
+            if isinstance(item, str):
+                if first_text is None and item.strip():
+                    first_text = time.perf_counter() - t0q
+            else:
+                a = item
+        assert a is not None
         ok, left, removed = check(a)
         m_tokens += a.timings["decode_tokens"]
         m_secs += a.timings["decode_s"]
-        for tr in mentor.last_trace:  # the same prompts, straight through llama-cpp-python
-            n, s = raw_decode(llm, tr["prompt"], tr["max_tokens"], tr["stop"], sampling)
-            r_tokens += n
-            r_secs += s
-        notes = sum(1 for body in a.sections.values() if "_Mentor's note:_" in body)
-        rows.append({"q": q, "ok": ok, "unbacked": left, "removed": removed, "notes": notes, **a.timings})
-        print(f"{i + 1:2d}. ok={ok} unbacked={left} removed={removed} notes={notes}/6 "
-              f"prompt={a.timings['prompt_tokens']} ttft={a.timings['ttft_s']} "
-              f"tok/s={a.timings['decode_tokens_per_s']} total={a.timings['total_s']}s  {q}", flush=True)
+        traces += mentor.last_trace
+        rows.append({"q": q, "ok": ok, "unbacked": left, "removed": removed, "first_text_s": first_text,
+                     "dropped": a.checks.get("dropped"), "filled": len(a.checks.get("filled", [])), **a.timings})
+        print(f"{i + 1:2d}. ok={ok} unbacked={left} dropped={a.checks.get('dropped')} filled={rows[-1]['filled']} "
+              f"first_text={first_text:.2f}s prompt={a.timings['prompt_tokens']} ttft={a.timings['ttft_s']} "
+              f"tokens={a.timings['completion_tokens']} tok/s={a.timings['decode_tokens_per_s']} "
+              f"total={a.timings['total_s']}s  {q}", flush=True)
 
     pairs = []
     for qi, follow in FOLLOW_UPS[: args.pairs]:
-        llm.reset()  # an empty KV cache: the first question of a conversation reads its whole prompt
         first = mentor.ask(QUESTIONS[qi])
         second = mentor.ask(follow, history=[(first.question, first.answer)])
         ok2, left2, _ = check(second)
         pairs.append({"cold_ttft_s": first.timings["ttft_s"], "follow_ttft_s": second.timings["ttft_s"],
-                      "follow_ok": ok2, "follow_unbacked": left2})
+                      "follow_ok": ok2, "follow_unbacked": left2, "follow_up": second.timings.get("follow_up")})
         print(f"pair {qi}: cold ttft {first.timings['ttft_s']}s, follow-up ttft {second.timings['ttft_s']}s "
-              f"(ok={ok2}, unbacked={left2})", flush=True)
+              f"(ok={ok2}, unbacked={left2}, reused turn={second.timings.get('follow_up')})", flush=True)
+    child_pid = getattr(backend, "pid", None)
+    rss_app = vm_hwm_mb()
+    rss_model = vm_hwm_mb(child_pid) if child_pid else 0.0
+
+    # Raw llama-cpp-python in this process, same file, threads, context and sampling, the same chats replayed.
+    import llama_cpp
+
+    from mentor_local.answer.backends.llama import LlamaBackend
+
+    info = backend.info()
+    raw = LlamaBackend(Path(info["path"]), n_ctx=args.n_ctx, gpu_layers=str(args.gpu_layers),
+                       threads=info.get("threads"), probe=False)
+    assert isinstance(raw.llm, llama_cpp.Llama)
+    sampling = raw._sampling()
+    r_tokens = r_secs = 0.0
+    for tr in traces:
+        n, sec = raw_decode(raw.llm, tr["messages"], tr["max_tokens"], sampling)
+        r_tokens += n
+        r_secs += sec
     peak = rss_mb()
 
     cold = [p["cold_ttft_s"] for p in pairs if p["cold_ttft_s"]]
@@ -236,13 +274,19 @@ def main() -> int:
     raw_rate = r_tokens / r_secs if r_secs else 0.0
     summary = {
         "device": "gpu" if backend.gpu_layers != 0 else "cpu",
-        "model": backend.info(),
+        "model": info,
         "questions": len(rows),
         "six_sections_in_order": sum(r["ok"] for r in rows) + sum(p["follow_ok"] for p in pairs),
         "answers_checked": len(rows) + len(pairs),
         "unbacked_citations_left": sum(r["unbacked"] for r in rows) + sum(p["follow_unbacked"] for p in pairs),
         "citations_removed_by_checks": sum(r["removed"] for r in rows),
-        "sections_with_model_note": sum(r["notes"] for r in rows),
+        "sentences_dropped": sum(r["dropped"] or 0 for r in rows),
+        "sections_filled_from_facts": sum(r["filled"] for r in rows),
+        "first_text_median_s": round(statistics.median(r["first_text_s"] for r in rows), 3) if rows else None,
+        "first_text_max_s": round(max(r["first_text_s"] for r in rows), 3) if rows else None,
+        "ttft_median_s": round(statistics.median(r["ttft_s"] for r in rows if r["ttft_s"]), 3) if rows else None,
+        "ttft_max_s": round(max(r["ttft_s"] or 0 for r in rows), 3) if rows else None,
+        "total_max_s": round(max(r["total_s"] for r in rows), 2) if rows else None,
         "decode_tok_s_mentor": round(mentor_rate, 2),
         "decode_tok_s_raw": round(raw_rate, 2),
         "decode_ratio": round(mentor_rate / raw_rate, 3) if raw_rate else None,
@@ -252,8 +296,11 @@ def main() -> int:
         "ttft_ratio": round(statistics.median(warm) / statistics.median(cold), 3) if cold and warm else None,
         "first_question_ttft_s": rows[0]["ttft_s"] if rows else None,
         "mean_total_s": round(statistics.mean(r["total_s"] for r in rows), 2) if rows else None,
-        "peak_rss_mb": round(peak, 1),
-        "model_load_s": round(load_s, 2),
+        "peak_rss_app_mb": round(rss_app, 1),
+        "peak_rss_model_process_mb": round(rss_model, 1),
+        "peak_rss_app_plus_model_mb": round(rss_app + rss_model, 1),
+        "peak_rss_with_raw_model_mb": round(peak, 1),
+        "warm_s": round(load_s, 2),
     }
     print(json.dumps(summary, indent=2))
     if args.json_out:

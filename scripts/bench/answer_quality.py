@@ -189,8 +189,10 @@ def run(args: argparse.Namespace) -> int:
             text = answer.answer
             checks = dict(getattr(answer, "checks", {}) or {})
             model_text = str(checks.get("model_text", "")) if "model_text" in checks else None
-            source_text = "\n".join(h.text for h in answer.sources)
+            # What the model was given: the code (text and the index's names for it), the findings, the question.
+            source_text = "\n".join(f"{h.text}\n{h.symbol} {h.qualname}" for h in answer.sources)
             source_text += "\n" + "\n".join(f"{f.message} {f.rule} {f.topic}" for f in answer.findings)
+            source_text += "\n" + q["q"]
             facts = q["facts"]
             hit = [f for f in facts if named(f, text)]
             hit_model = [f for f in facts if model_text is not None and named(f, model_text)]
