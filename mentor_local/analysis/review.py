@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,13 +248,6 @@ def parse_files(files: list[Any]) -> tuple[list[FileContext], list[SkippedFile]]
     return contexts, skipped
 
 
-def load_files(repo: Path, max_file_bytes: int) -> tuple[list[FileContext], list[SkippedFile]]:
-    """Parse every Python file indexing would see; report the others that cannot be reviewed, with the reason."""
-    files, skipped = discover_python(repo, max_file_bytes)
-    contexts, more = parse_files(files)
-    return contexts, sorted(skipped + more, key=lambda s: s.path)
-
-
 def _syntax_error(text: str, path: str) -> str | None:
     """tree-sitter is error-tolerant; CPython decides whether the file really does not parse."""
     import ast
@@ -354,11 +347,3 @@ def best_card(topic: str, hints: tuple[str, ...], cards: list[Card]) -> str | No
         if best is None or score > best[0] or (score == best[0] and card.id < best[1]):
             best = (score, card.id)
     return best[1] if best else None
-
-
-def iter_topics(findings: Iterable[Finding]) -> Iterator[str]:
-    seen: set[str] = set()
-    for f in findings:
-        if f.topic not in seen:
-            seen.add(f.topic)
-            yield f.topic

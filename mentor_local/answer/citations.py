@@ -159,25 +159,3 @@ class Vocabulary:
 
     def sentence_ok(self, sentence: str) -> bool:
         return not self.problems(sentence)
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*\-(\[])|\n+")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-
-
-def filter_generated(text: str, vocab: Vocabulary) -> tuple[str, list[str]]:
-    """Keep the sentences of model text that name only what the sources back; return (kept, dropped)."""
-    kept: list[str] = []
-    dropped: list[str] = []
-    seen: set[str] = set()
-    for sentence in split_sentences(text):
-        norm = " ".join(sentence.lower().split())
-        if norm in seen:  # small models loop; a repeated sentence teaches nothing
-            dropped.append(sentence)
-            continue
-        seen.add(norm)
-        (kept if vocab.sentence_ok(sentence) else dropped).append(sentence)
-    return " ".join(kept), dropped

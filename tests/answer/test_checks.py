@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mentor_local.answer.citations import SourceRange, Vocabulary, check_citations, filter_generated, find_citations
+from mentor_local.answer.citations import SourceRange, Vocabulary, check_citations, find_citations
 
 if TYPE_CHECKING:
     from mentor_local.answer.checks import Grounds
@@ -54,11 +54,6 @@ def test_invented_names_fail() -> None:
         assert not v.sentence_ok(bad), bad
 
 
-def test_filter_generated_drops_repeats_and_inventions() -> None:
-    v = vocab()
-    kept, dropped = filter_generated("Batch load_orders. Batch load_orders. Use magic_cache() now.", v)
-    assert kept == "Batch load_orders."
-    assert len(dropped) == 2
 
 
 # -- the sentence check on crafted model output ------------------------------------------------
