@@ -1,6 +1,6 @@
 """mentor-local: an offline Python mentor for SaaS backend developers.
 
-The public API (see ``shared/CONTRACTS.md``)::
+The public API::
 
     from mentor_local import build_index, open_index, Mentor, review, profile
 

@@ -1,7 +1,7 @@
 """Plain records shared by every layer (stdlib only).
 
 All records are frozen dataclasses; their field names are the JSON keys of
-``--json`` output (see ``shared/CONTRACTS.md``) and must stay stable.
+``--json`` output and must stay stable.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class IndexReport:
 
 @dataclass(frozen=True)
 class Finding:
-    """One review finding. ``topic`` is a slug from ``shared/topics.md``."""
+    """One review finding. ``topic`` is a slug from ``mentor_local.topics.TOPICS``."""
 
     path: str
     line: int

@@ -2,7 +2,7 @@
 
 A card is Markdown with YAML front matter (``id``, ``title``, ``topics``,
 ``areas``, ``level``) and five ``##`` sections: Consider, Why, Trade-offs,
-Code, Evolution (see ``shared/CONTRACTS.md``).
+Code, Evolution.
 """
 
 from __future__ import annotations

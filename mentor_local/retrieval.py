@@ -100,7 +100,7 @@ def hybrid_search(index: Any, query: str, k: int = 10, source: str = "all") -> l
     for r in merged[:k]:
         meta = dict(r["meta"])
         if "card_id" in meta:
-            meta.setdefault("id", meta["card_id"])  # a card hit names its card as `id` too (issue 3)
+            meta.setdefault("id", meta["card_id"])  # a card hit names its card as `id` too
         meta["search_ms"] = round(elapsed, 2)
         hits.append(Hit(path=r["path"], start_line=r["start_line"], end_line=r["end_line"], symbol=r["symbol"],
                         kind=r["kind"], source=r["source"], score=round(r["score"], 6), qualname=r["qualname"],

@@ -1,4 +1,9 @@
-"""The closed list of finding topics (a copy of ``shared/topics.md``; a test keeps them equal)."""
+"""The closed list of finding topics: this module is its one source.
+
+Every finding carries exactly one slug from ``TOPICS``; every pattern card in ``knowledge/``
+names the topics it teaches in its front matter. The list is closed: a new slug is added here
+first, with the cards that teach it (``tests/test_knowledge_cards.py`` checks both).
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,6 @@ _hypothesis_settings.register_profile("explore")
 _hypothesis_settings.load_profile("explore" if os.environ.get("MENTOR_FUZZ_RANDOM") == "1" else "fixed")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -14,7 +14,6 @@ from mentor_local.topics import AREAS, LEVELS, TOPICS
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
-SHARED_TOPICS = Path(__file__).resolve().parents[2] / "shared" / "topics.md"
 CARD_FILES = sorted(p for p in KNOWLEDGE.glob("*.md") if p.name.lower() != "readme.md")
 MIN_CARDS = 60
 MIN_CARDS_PER_TOPIC = 2
@@ -141,9 +140,14 @@ def test_every_area_has_a_card(cards: list[Card]) -> None:
     assert set(AREAS) <= used, f"areas without a card: {set(AREAS) - used}"
 
 
-def test_topics_module_matches_shared_list() -> None:
-    if not SHARED_TOPICS.is_file():
-        pytest.skip(f"{SHARED_TOPICS} is absent (shared/ is not beside this checkout)")
-    slugs = re.findall(r"^\|\s*([a-z0-9]+(?:-[a-z0-9]+)+)\s*\|", SHARED_TOPICS.read_text(encoding="utf-8"), re.M)
-    assert slugs, "no topic rows found in shared/topics.md"
-    assert list(TOPICS) == slugs
+def test_topic_list_is_closed_and_well_formed() -> None:
+    """``mentor_local.topics`` is the one source of the slugs; everything that names a topic must take it from there."""
+    from mentor_local.analysis.review import NOSEC_TOPICS
+    from mentor_local.analysis.ruff_rules import RUFF_MAP
+
+    assert len(TOPICS) == 21
+    for slug, what in TOPICS.items():
+        assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", slug), slug
+        assert what.strip() and "|" not in what, slug
+    assert {topic for topic, _why, _hints in RUFF_MAP.values()} <= set(TOPICS)
+    assert NOSEC_TOPICS <= set(TOPICS)

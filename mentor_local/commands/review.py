@@ -10,7 +10,7 @@ import sys
 from mentor_local.commands.common import add_json, emit_json, repo_path, settings_for
 
 EPILOG = """\
-Checks 21 topics (see shared/topics.md): blocking calls in async code, swallowed exceptions,
+Checks 21 topics: blocking calls in async code, swallowed exceptions,
 missing timeouts, leaks, unbounded caches, races, N+1 queries, row-wise pandas, sequential
 awaits, SQL/command injection, secrets, unsafe deserialisation, weak password hashes,
 insecure randomness, tasks without retries, mutable defaults, print, raw request bodies,

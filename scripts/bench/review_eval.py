@@ -11,7 +11,7 @@ A finding matches a label when path and topic agree and the label's line lies in
 
     python scripts/bench/review_eval.py [REPO] [--labels FILE] [--json] [--check]
 
-Goals (issue 4): recall >= 0.85 overall and >= 0.5 per topic; look-alike false-positive rate <= 5%.
+Goals: recall >= 0.85 overall and >= 0.5 per topic; look-alike false-positive rate <= 5%.
 """
 
 from __future__ import annotations

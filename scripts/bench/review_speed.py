@@ -9,7 +9,7 @@ When it is missing, the script fetches it (network) with:
     unzip bench-data/wheels/open_webui-0.12.4-py3-none-any.whl -d bench-data/open-webui
 
 ``--cores N`` pins the runs to N CPUs with ``taskset`` where available (the goal is stated for 2 cores).
-Goals (issue 4): review <= 10 s, profile <= 2 s.
+Goals: review <= 10 s, profile <= 2 s.
 """
 
 from __future__ import annotations
