@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mentor_local.answer.citations import SourceRange, check_citations, find_citations
 from mentor_local.indexing.chunk_python import chunk_python
 from mentor_local.indexing.chunk_text import chunk_text
 from mentor_local.indexing.discover import discover
@@ -156,18 +157,12 @@ def test_a_negated_folder_pattern_does_not_unignore_files(tmp_path: Path) -> Non
     assert files == []
 
 
-try:
-    from mentor_local.answer.citations import SourceRange, check_citations, find_citations
-except ImportError:  # the answer package is optional while it is being built
-    check_citations = None
-
 _CITE = st.builds(lambda p, a, b: f"{p}:{a}" + (f"-{b}" if b else ""),
                   st.sampled_from(["app/db.py", "a.py", "pkg/mod/x.py", "README.md", "knowledge/card.md"]),
                   st.integers(0, 60), st.one_of(st.none(), st.integers(0, 60)))
 _WORDS = st.sampled_from(["see", "the", "`", "(", ")", "[", "]", ",", ".", "\n", " ", "foo()", "x.y", "-", "–"])
 
 
-@pytest.mark.skipif(check_citations is None, reason="mentor_local.answer.citations is not there yet")
 @FUZZ
 @given(st.lists(_CITE | _WORDS | st.text(max_size=8), max_size=40).map(" ".join),
        st.lists(st.builds(lambda p, a, n: (p, a, a + n), st.sampled_from(["app/db.py", "a.py", "README.md"]),
