@@ -20,6 +20,14 @@ SECTION_NAMES: tuple[str, ...] = (
     "Code Evolution Path",
 )
 
+SEVERITY_ORDER: tuple[str, ...] = ("high", "medium", "low")  # most urgent first: the order of every finding list
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+
+
+def severity_rank(severity: str) -> int:
+    """The sort key of a severity: 0 for high, 1 medium, 2 low; an unknown one sorts after them all."""
+    return _SEVERITY_RANK.get(severity, len(SEVERITY_ORDER))
+
 
 @dataclass(frozen=True)
 class Chunk:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from mentor_local.analysis.review import SEVERITY_ORDER, ReviewReport
-from mentor_local.domain import Finding, RepoProfile
+from mentor_local.analysis.review import ReviewReport
+from mentor_local.domain import SEVERITY_ORDER, Finding, RepoProfile, severity_rank
 
 
 def review_text(report: ReviewReport, *, limit_per_topic: int = 0) -> str:
@@ -20,7 +20,7 @@ def review_text(report: ReviewReport, *, limit_per_topic: int = 0) -> str:
     grouped: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in findings:
         grouped[f.severity][f.topic].append(f)
-    for severity in sorted(grouped, key=lambda s: SEVERITY_ORDER.get(s, 9)):
+    for severity in sorted(grouped, key=severity_rank):
         lines += ["", severity.upper()]
         topics = grouped[severity]
         for topic in sorted(topics, key=lambda t: (-len(topics[t]), t)):

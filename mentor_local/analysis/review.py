@@ -19,13 +19,11 @@ from typing import Any
 
 from mentor_local.analysis.config import ReviewConfig, load_review_config
 from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding, relationship_names, schema_names
-from mentor_local.domain import Finding, SkippedFile
+from mentor_local.domain import Finding, SkippedFile, severity_rank
 from mentor_local.errors import BadPathError, MentorError
 from mentor_local.knowledge import Card
 from mentor_local.topics import TOPICS
 
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2}
 # Severity rule (README "Severity"): high = data loss, a security hole, or an outage when it happens;
 # medium = a real defect with a bounded cost (a slow or stuck request, a lost background job, a hidden error);
 # low = hygiene that makes the next bug likelier. These are the topic defaults; a rule that knows more
@@ -320,7 +318,7 @@ def _finish(raw: list[tuple[str, RawFinding]], cards: list[Card]) -> list[Findin
             card=best_card(f.topic, f.hints, cards), confidence=f.confidence or TOPIC_CONFIDENCE[f.topic],
             why=f.why or f"rule {f.rule}",
         )
-    return sorted(picked.values(), key=lambda x: (SEVERITY_ORDER.get(x.severity, 9), x.path, x.line, x.topic))
+    return sorted(picked.values(), key=lambda x: (severity_rank(x.severity), x.path, x.line, x.topic))
 
 
 def _load_cards(notes: list[str]) -> list[Card]:

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mentor_local.domain import SECTION_NAMES, Finding, Hit, RepoProfile
+from mentor_local.domain import SECTION_NAMES, Finding, Hit, RepoProfile, severity_rank
 
-_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 _MAX_CODE_LINES = 28
 
 
@@ -151,7 +150,7 @@ def learning_points(facts: Facts) -> str:
 
 def quality_issues(facts: Facts, cards_by_id: dict[str, CardFacts]) -> str:
     out: list[str] = []
-    ordered = sorted(facts.findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), f.path, f.line))
+    ordered = sorted(facts.findings, key=lambda f: (severity_rank(f.severity), f.path, f.line))
     for f in ordered[:8]:
         card = cards_by_id.get(f.card or "")
         consider = f" {first_sentences(card.section('Consider'), 1)}" if card else ""

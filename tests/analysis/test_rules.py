@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mentor_local.analysis.review import ReviewReport
+from mentor_local.domain import SEVERITY_ORDER, severity_rank
 from mentor_local.topics import TOPICS
 
 from .cases import CASES
@@ -40,8 +41,8 @@ def test_case(report: ReviewReport, name: str) -> None:
 
 def test_findings_are_well_formed(report: ReviewReport) -> None:
     assert report.findings
-    order = {"high": 0, "medium": 1, "low": 2}
-    keys = [(order[f.severity], f.path, f.line) for f in report.findings]
+    assert {f.severity for f in report.findings} <= set(SEVERITY_ORDER)
+    keys = [(severity_rank(f.severity), f.path, f.line) for f in report.findings]
     assert keys == sorted(keys)
     for f in report.findings:
         assert f.topic in TOPICS

@@ -11,9 +11,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Tree
 
+from mentor_local.domain import SEVERITY_ORDER, severity_rank
 from mentor_local.tui.safe import clean
 
-SEVERITIES = ("high", "medium", "low")
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
 
@@ -31,13 +31,12 @@ def group(findings: list[Any]) -> dict[str, dict[str, list[Any]]]:
     out: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for f in findings:
         out[f.topic][f.severity].append(f)
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
 
     def key(topic: str) -> tuple[int, int, str]:
-        worst = min((rank.get(s, 9) for s in out[topic]), default=9)
+        worst = min((severity_rank(s) for s in out[topic]), default=len(SEVERITY_ORDER))
         return (worst, -sum(len(v) for v in out[topic].values()), topic)
 
-    return {t: dict(sorted(out[t].items(), key=lambda kv: rank.get(kv[0], 9))) for t in sorted(out, key=key)}
+    return {t: dict(sorted(out[t].items(), key=lambda kv: severity_rank(kv[0]))) for t in sorted(out, key=key)}
 
 
 class FindingsPane(Vertical):
