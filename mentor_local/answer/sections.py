@@ -210,7 +210,7 @@ class SectionStream:
                 return out  # may become a heading or a fence: wait for the line
             if self.current < 0:
                 out += self.start_section(0)
-            if not self._line_open:
+            if not self._line_open and not self._prefix:  # a line's marker is taken once ("- 2. x" keeps "2.")
                 m = _BULLET.match(self._buf)
                 if m is None and re.match(r"^\s*(?:[-*+]|\d+[.)])?\s*$", self._buf):
                     return out
