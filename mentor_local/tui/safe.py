@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+# The checker's grammar: the viewer links exactly the citations that answer.citations validated.
+from mentor_local.answer.citations import CITATION_RE
+
 # C0 controls except tab and newline, DEL, and C1 controls (0x80-0x9f, e.g. CSI 0x9b).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
-_EXT = r"\.[A-Za-z][A-Za-z0-9]{0,7}"
-_PATH = rf"(?:[\w.\-]+/)*[\w.\-]*\w{_EXT}"
-CITATION = re.compile(rf"(?<![\w/.\-])(?P<path>{_PATH})(?::|#L)(?P<start>\d+)(?:\s?[-–]\s?L?(?P<end>\d+))?(?!\d)")
 _CITE_HREF = re.compile(r"^(?:cite:)?(?P<path>[^\s:]+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
 # Inline code spans and existing links are left alone (or wrapped whole) by linkify.
-_INLINE = re.compile(r"(?P<code>`[^`\n]+`)|(?P<link>!?\[[^\]\n]*\]\([^)\n]*\))|" + CITATION.pattern)
+_INLINE = re.compile(r"(?P<code>`[^`\n]+`)|(?P<link>!?\[[^\]\n]*\]\([^)\n]*\))|" + CITATION_RE.pattern)
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
@@ -57,7 +57,7 @@ def _ref(path: str, start: str, end: str | None) -> Ref:
 def find_refs(text: str) -> list[Ref]:
     """Every ``path:line`` / ``path:a-b`` in ``text``, in order, without duplicates."""
     seen: dict[Ref, None] = {}
-    for m in CITATION.finditer(text):
+    for m in CITATION_RE.finditer(text):
         seen.setdefault(_ref(m["path"], m["start"], m["end"]), None)
     return list(seen)
 
@@ -88,7 +88,7 @@ def _link_one(m: re.Match[str]) -> str:
         return m.group(0)
     if m["code"]:
         inner = m["code"][1:-1].strip()
-        whole = CITATION.fullmatch(inner)
+        whole = CITATION_RE.fullmatch(inner)
         if whole:
             ref = _ref(whole["path"], whole["start"], whole["end"])
             return f"[{m['code']}]({ref.href})"
