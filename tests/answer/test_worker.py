@@ -23,28 +23,10 @@ import pytest
 
 from mentor_local.answer.backends.worker import WorkerBackend
 from mentor_local.errors import BackendError, ModelCrashed, ModelError
+from tests.procs import alive, wait_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENS = ["The ", "model ", "writes ", "this ", "note. "]
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs.  A zombie whose threads have all exited counts as gone (it runs nothing, holds
-    no memory, and its parent can reap it); a zombie leader whose other threads are still exiting does not."""
-    try:
-        status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line)
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return not (status.get("State", "").strip().startswith("Z") and int(status.get("Threads", "1")) <= 1)
-
-
-def wait_gone(pid: int, limit: float = 5.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.02)
-    return not alive(pid)
 
 
 @pytest.fixture()

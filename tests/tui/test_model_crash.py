@@ -23,6 +23,7 @@ from mentor_local.answer.backends.worker import WorkerBackend
 from mentor_local.tui.widgets.chat import ChatTurn
 from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.status import StatusBar
+from tests.procs import wait_gone
 
 from .conftest import ready, run, wait_for
 from .fakes import make_answer, make_repo
@@ -57,23 +58,6 @@ class WorkerMentor:
         finally:
             pieces.close()
         yield make_answer(question)
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs.  A zombie whose threads have all exited counts as gone (it runs nothing, holds
-    no memory, and its parent can reap it); a zombie leader whose other threads are still exiting does not."""
-    try:
-        status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line)
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return not (status.get("State", "").strip().startswith("Z") and int(status.get("Threads", "1")) <= 1)
-
-
-def wait_gone(pid: int, limit: float = 5.0) -> bool:
-    deadline = time.monotonic() + limit
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return not alive(pid)
 
 
 @pytest.fixture()
