@@ -50,12 +50,11 @@ from mentor_local.answer.prompting import (
     truncate_tokens,
 )
 from mentor_local.answer.sections import SectionStream
-from mentor_local.domain import SECTION_NAMES, Answer, Finding, Hit, RepoProfile
+from mentor_local.domain import SECTION_NAMES, Answer, Finding, Hit, RepoProfile, severity_rank
 from mentor_local.errors import ModelError
 from mentor_local.settings import Settings
 
 _LIBC: Any = None
-_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 def _release_free_heap() -> None:
@@ -303,7 +302,7 @@ class Mentor:
             for rank, ex in enumerate(excerpts):
                 if f.path == ex.path and ex.hit.start_line <= f.line <= ex.hit.end_line:
                     words = set(question_terms(f"{f.topic} {f.message}"))
-                    ranked.append((rank, -len(words & terms), _SEVERITY_RANK.get(f.severity, 3), f))
+                    ranked.append((rank, -len(words & terms), severity_rank(f.severity), f))
                     break
         ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3].line))
         out: list[Finding] = []
