@@ -89,7 +89,7 @@ def _cite(ex: Excerpt) -> str:
 
 
 def _is_high_confidence(f: Finding) -> bool:
-    return str(getattr(f, "confidence", "high")) == "high"
+    return f.confidence == "high"
 
 
 class Mentor:
