@@ -12,6 +12,7 @@ from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
 from mentor_local.analysis.rules.common import (
     LOCK_WORDS,
+    in_async_with_item,
     is_awaited,
     is_route_handler,
     is_session_name,
@@ -78,7 +79,7 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
         if not S.is_async_def(scope):
             continue
         assert scope is not None
-        if http_session and _in_async_with(call):
+        if http_session and in_async_with_item(call):
             continue  # `async with session.get(...)`: an aiohttp session of the same name, not requests
         if http_session:
             yield RawFinding(
@@ -87,7 +88,7 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
                 "the event loop stops for the whole round trip; use httpx.AsyncClient",
                 hints=("http", "client"),
             )
-        elif method in _SYNC_DB_METHODS and is_session_name(recv) and not _in_async_with(call):
+        elif method in _SYNC_DB_METHODS and is_session_name(recv) and not in_async_with_item(call):
             if "Async" in _param_annotation(scope, recv) or scope.id in seen_db:
                 continue
             seen_db.add(scope.id)
@@ -118,16 +119,6 @@ def blocking_in_async(ctx: FileContext) -> Iterator[RawFinding]:
                 "stalling the event loop; run it with `await asyncio.to_thread(...)`",
                 hints=("to_thread",),
             )
-
-
-def _in_async_with(node: Node) -> bool:
-    for anc in S.ancestors(node):
-        if anc.type == "with_item":
-            stmt = anc.parent.parent if anc.parent is not None else None
-            return stmt is not None and S.is_async_with(stmt)
-        if anc.type in ("block", "function_definition"):
-            return False
-    return False
 
 
 # --- sequential-awaits ------------------------------------------------------------------------
