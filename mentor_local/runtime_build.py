@@ -252,13 +252,18 @@ _SIGNAL_MEANING = {
 }
 
 
+def signal_name(returncode: int) -> str:
+    """``SIGILL`` for a child ended by signal 4 (a negative exit status), ``signal N`` for one Python cannot name."""
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
 def describe_exit(returncode: int) -> tuple[str, str | None]:
     """``(words, signal name)`` for a child's exit status; a negative status is the signal that ended it."""
     if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
+        name = signal_name(returncode)
         meaning = _SIGNAL_MEANING.get(name)
         return (f"died with {name} ({meaning})" if meaning else f"died with {name}"), name
     return f"exited with status {returncode}", None

@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ from typing import Any
 
 from mentor_local import errors
 from mentor_local.errors import BackendError, MentorError, ModelCrashed, ModelError
+from mentor_local.runtime_build import signal_name
 
 CHILD_MODULE = "mentor_local.answer.backends.worker_child"
 CRASH_HINT = "run 'mentor doctor'; your next question starts the model again"
@@ -58,10 +58,7 @@ def describe_exit(returncode: int | None) -> str:
     if returncode is None:
         return "stopped answering"
     if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
+        name = signal_name(returncode)
         why = _WHY.get(name)
         return f"{name}: {why}" if why else name
     return f"exit status {returncode}"
