@@ -14,6 +14,9 @@ must name: identifiers of that repo's code that no pattern card contains. Per an
   * the six sections present, in order, non-empty;
   * time to the first text on screen (facts), to the model's first token, to the end; decode tokens/s.
 
+``--context-only`` runs no model: it measures the share of facts that reach the model at all (named in
+the code excerpts the prompt shows), the ceiling for fact recall, in seconds per question.
+
     .venv/bin/python scripts/bench/answer_quality.py --split dev            # tune on these
     .venv/bin/python scripts/bench/answer_quality.py --split test           # the held-out part, at the end
     .venv/bin/python scripts/bench/answer_quality.py --split all --out bench-data/answer/run.jsonl
@@ -166,11 +169,14 @@ def run(args: argparse.Namespace) -> int:
               f"{time.perf_counter() - t:.1f}s", flush=True)
         index = open_index(repo, index_dir=idir)
         opts: dict[str, Any] = {}
+        if args.context_only:
+            opts["use_model"] = False
         if args.model:
             opts["model_path"] = args.model
         mentor = Mentor(index, chat_model=shared_model, **opts)
-        mentor.load()
-        shared_model = mentor.chat_model
+        if not args.context_only:
+            mentor.load()
+            shared_model = mentor.chat_model
         t = time.perf_counter()
         mentor.repo_findings()  # warm: the review and the profile run once per repo, before the first Enter
         mentor.repo_profile()
@@ -194,12 +200,15 @@ def run(args: argparse.Namespace) -> int:
             source_text += "\n" + "\n".join(f"{f.message} {f.rule} {f.topic}" for f in answer.findings)
             source_text += "\n" + q["q"]
             facts = q["facts"]
+            shown_code = "\n".join(f"{h.text}\n{h.symbol} {h.qualname}" for h in answer.sources if h.source == "code")
             hit = [f for f in facts if named(f, text)]
             hit_model = [f for f in facts if model_text is not None and named(f, model_text)]
             row = {
                 "id": q["id"], "corpus": corpus, "split": q.get("split"), "question": q["q"],
                 "facts": facts, "named": hit, "named_by_model": hit_model if model_text is not None else None,
                 "recall": len(hit) / len(facts),
+                "in_context": [f for f in facts if named(f, shown_code)],
+                "context_recall": len([f for f in facts if named(f, shown_code)]) / len(facts),
                 "recall_model": (len(hit_model) / len(facts)) if model_text is not None else None,
                 "sections_ok": sections_in_order(text),
                 "unbacked_identifiers": unbacked_identifiers(text, source_text, cards),
@@ -214,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
             }
             out_rows.append(row)
             print(f"{q['id']:<12} recall {row['recall']:.2f} (model {row['recall_model']}) "
+                  f"in context {row['context_recall']:.2f} "
                   f"sections {'ok' if row['sections_ok'] else 'BAD'} dropped {row['dropped']} "
                   f"unbacked id {len(row['unbacked_identifiers'])} cit {len(row['unbacked_citations'])} "
                   f"first {row['first_text_s']:.2f}s ttft {row['ttft_s']} total {row['total_s']}s "
@@ -249,6 +259,7 @@ def summarize(rows: list[dict[str, Any]], tag: str) -> None:
         print(f"{corpus:<8} fact recall {mean([r['recall'] for r in sub]):.3f}"
               f"  (model text only: {mean(model):.3f})" if model else
               f"{corpus:<8} fact recall {mean([r['recall'] for r in sub]):.3f}")
+    print(f"facts in the prompt's code (ceiling): {mean([r['context_recall'] for r in rows]):.3f}")
     print(f"sections in order, non-empty: {sum(r['sections_ok'] for r in rows)}/{len(rows)}")
     print(f"unbacked backticked identifiers: {sum(len(r['unbacked_identifiers']) for r in rows)}"
           f"  {[i for r in rows for i in r['unbacked_identifiers']][:10]}")
@@ -287,6 +298,8 @@ def main() -> int:
     ap.add_argument("--tag", default=None, help="names the index folders and the summary (default: current/base)")
     ap.add_argument("--out", default=None, help="write one JSON record per answer here")
     ap.add_argument("--show", action="store_true", help="print every answer in full")
+    ap.add_argument("--context-only", action="store_true",
+                    help="no model: only the share of facts that reach the prompt's code excerpts")
     return run(ap.parse_args())
 
 
