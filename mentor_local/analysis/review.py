@@ -72,14 +72,28 @@ class ReviewReport:
 
 
 def checks() -> tuple[Check, ...]:
-    from mentor_local.analysis.rules import app, concurrency, data
+    """Every tree-sitter check, in a fixed order: the first finding on a line and topic wins (ruff's come after)."""
+    from mentor_local.analysis.rules import (
+        awaits,
+        blocking,
+        data,
+        debug,
+        exceptions,
+        http,
+        injection,
+        logging,
+        secrets,
+        shared_state,
+        tasks,
+        validation,
+    )
 
     return (
         data.n_plus_one, data.row_wise_pandas, data.resource_leak,
-        concurrency.blocking_in_async, concurrency.sequential_awaits, concurrency.shared_state,
-        app.hardcoded_secrets, app.weak_password_hash, app.debug_enabled, app.missing_timeouts,
-        app.shell_commands, app.sensitive_logging, app.unvalidated_input, app.task_without_retry,
-        app.suppress_exception, app.rq_enqueue_without_retry, app.url_credentials,
+        blocking.blocking_in_async, awaits.sequential_awaits, shared_state.shared_state,
+        secrets.hardcoded_secrets, secrets.weak_password_hash, debug.debug_enabled, http.missing_timeouts,
+        injection.shell_commands, logging.sensitive_logging, validation.unvalidated_input, tasks.task_without_retry,
+        exceptions.suppress_exception, tasks.rq_enqueue_without_retry, secrets.url_credentials,
     )
 
 

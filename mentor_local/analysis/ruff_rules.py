@@ -25,7 +25,9 @@ from typing import Any
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
 from mentor_local.analysis.rules import precision as P
-from mentor_local.analysis.rules.app import handler_handles, handler_is_broad, looks_secret
+from mentor_local.analysis.rules.common import cli_module, in_cli_command
+from mentor_local.analysis.rules.exceptions import handler_handles, handler_is_broad
+from mentor_local.analysis.rules.secrets import looks_secret
 
 # code -> (topic, what the problem is, card hints)
 RUFF_MAP: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -231,7 +233,7 @@ def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bo
     if node is None:
         return True
     if code in ("T201", "T203"):
-        return not (S.under_main_guard(node) or ctx.is_script or _in_cli_command(node) or _cli_module(ctx))
+        return not (S.under_main_guard(node) or ctx.is_script or in_cli_command(node) or cli_module(ctx))
     if code in ("E722", "BLE001", "S110", "S112"):
         handler = next((a for a in [node, *S.ancestors(node)] if a.type == "except_clause"), None)
         if handler is None:
@@ -264,14 +266,6 @@ def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bo
     return True
 
 
-_CLI_PATH = re.compile(r"(^|/)(cli|commands?|management/commands|console)(/|\.py$)|(^|/)(cli|__main__)\.py$")
-
-
-def _cli_module(ctx: FileContext) -> bool:
-    """A command-line front end: printing is its output, not logging."""
-    return bool(_CLI_PATH.search(ctx.path)) or ctx.imports_module("argparse", "click", "typer")
-
-
 def _constant_string(ctx: FileContext, node: Any) -> bool:
     """``CMD = "pg_dump app"`` ... ``os.system(CMD)``: a name bound only to one plain string literal."""
     if node.type != "identifier":
@@ -281,17 +275,6 @@ def _constant_string(ctx: FileContext, node: Any) -> bool:
     others = re.search(rf"^\s*{re.escape(name)}\s*(:[^=\n]*)?[+]?=(?!=)(?!\s*[rbuRBU]?[\"'])", ctx.text, re.M)
     return len(bound) == 1 and bound[0].get("value", [None])[0] is not None and S.is_string_literal(
         bound[0]["value"][0]) and others is None
-
-
-def _in_cli_command(node: Any) -> bool:
-    fn = S.enclosing_function(node)
-    while fn is not None:
-        if any(re.search(r"\.(command|group)\b|^@(click|typer)\b|app\.command", S.decorator_text(d)) for d in S.decorators(fn)):
-            return True
-        if S.function_name(fn) in ("main", "cli", "_main", "run_cli"):
-            return True
-        fn = S.enclosing_function(fn)
-    return False
 
 
 def _random_for_secret(node: Any) -> bool:

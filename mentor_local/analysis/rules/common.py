@@ -10,6 +10,8 @@ from mentor_local.analysis import syntax as S
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from mentor_local.analysis.context import FileContext
+
 SESSION_NAME = re.compile(r"^(db|session|sess|s|conn|connection|cursor|cur|tx|database|db_session|dbsession|uow)$", re.I)
 SESSION_SUFFIX = re.compile(r"_(db|session|conn|connection|cursor)$", re.I)
 DB_READ_METHODS = {"query", "execute", "scalar", "scalars", "exec", "fetch", "fetchrow", "fetchval",
@@ -21,6 +23,9 @@ _ANY_QUERY_METHOD = DB_READ_METHODS | DJANGO_QUERY_METHODS | {"query", "filter_b
 LOGGER_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 ROUTE_DECORATOR = re.compile(r"\.(get|post|put|patch|delete|head|options|route|api_route|websocket)\s*\(")
 LOCK_WORDS = re.compile(r"lock|mutex|semaphore|\bsem\b|_sem\b|condition", re.I)
+# The request methods of an HTTP client (requests, httpx, a requests.Session).
+HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+_CLI_PATH = re.compile(r"(^|/)(cli|commands?|management/commands|console)(/|\.py$)|(^|/)(cli|__main__)\.py$")
 
 
 def receiver(dotted: str) -> str:
@@ -123,3 +128,46 @@ def name_parts(name: str) -> list[str]:
 def body_nodes(fn: Node) -> list[Node]:
     body = fn.child_by_field_name("body")
     return list(S.walk(body, skip_nested_functions=True)) if body is not None else []
+
+
+def nearest_scope(node: Node) -> Node | None:
+    """The innermost ``def`` or ``lambda`` around ``node``."""
+    for anc in S.ancestors(node):
+        if anc.type in ("function_definition", "lambda"):
+            return anc
+    return None
+
+
+def requests_sessions(ctx: FileContext) -> set[str]:
+    """Names bound to a ``requests.Session()`` in this file (``s``, ``self.http``, ``http``)."""
+    if "requests" not in ctx.imports():
+        return set()
+    bare = bool(re.search(r"from\s+requests\s+import[^\n]*\bSession\b", ctx.imports()))
+    names: set[str] = set()
+    for call, callee in ctx.calls():
+        if callee in ("requests.Session", "requests.session") or (bare and callee == "Session"):
+            parent = call.parent
+            if parent is not None and parent.type == "assignment":
+                names.add(S.text(parent.child_by_field_name("left")))
+            elif parent is not None and parent.type == "as_pattern":
+                alias = parent.child_by_field_name("alias")
+                if alias is not None:
+                    names.add(S.text(alias))
+    return names
+
+
+def cli_module(ctx: FileContext) -> bool:
+    """A command-line front end: printing is its output, not logging; a ``--debug`` flag is the operator's choice."""
+    return bool(_CLI_PATH.search(ctx.path)) or ctx.imports_module("argparse", "click", "typer")
+
+
+def in_cli_command(node: Node) -> bool:
+    """Inside a click/typer command or a ``main``/``cli`` function (or a function nested in one)."""
+    fn = S.enclosing_function(node)
+    while fn is not None:
+        if any(re.search(r"\.(command|group)\b|^@(click|typer)\b|app\.command", S.decorator_text(d)) for d in S.decorators(fn)):
+            return True
+        if S.function_name(fn) in ("main", "cli", "_main", "run_cli"):
+            return True
+        fn = S.enclosing_function(fn)
+    return False
