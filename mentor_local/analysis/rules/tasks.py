@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
-from mentor_local.analysis.rules.common import body_nodes
+from mentor_local.analysis.rules.common import HTTP_METHODS, body_nodes
 
 if TYPE_CHECKING:
     pass
@@ -21,6 +21,8 @@ _NETWORK_CALL = re.compile(
     r"(^|\.)(urlopen|send_message|sendmail|send_mail|send_email|send_sms|upload_file|put_object|post_message|"
     r"chat_postMessage)$"
 )
+# a client's request methods, and ``send`` (an SMTP, SMS or chat client sending a message)
+_CLIENT_CALLS = HTTP_METHODS | {"send"}
 _CLIENT_RECEIVER = re.compile(r"(client|session|http|api|requests|stripe|s3|sns|sqs|smtp|mailer|slack)$", re.I)
 
 
@@ -40,7 +42,7 @@ def _network_functions(ctx: FileContext) -> dict[str, str]:
 def _is_network_call(callee: str) -> bool:
     recv = callee.rsplit(".", 1)[0] if "." in callee else ""
     return bool(_NETWORK_CALL.search(callee)) or (
-        S.last_name(callee) in ("get", "post", "put", "patch", "delete", "request", "send")
+        S.last_name(callee) in _CLIENT_CALLS
         and bool(_CLIENT_RECEIVER.search(recv.rsplit(".", 1)[-1]))
     )
 
