@@ -9,7 +9,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "bench-data"
-SHARED = ROOT.parent / "shared"
 
 
 def wheel_corpus(name: str, version: str, folder: str) -> Path:

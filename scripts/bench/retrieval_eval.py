@@ -1,4 +1,4 @@
-"""Retrieval quality on shared/eval/retrieval_dev.jsonl: ours vs two localGPT-style baselines.
+"""Retrieval quality on scripts/bench/retrieval_dev/retrieval_dev.jsonl (scoring rules in its README): ours vs two localGPT-style baselines.
 
 Run: .venv/bin/python scripts/bench/retrieval_eval.py [--dev PATH] [--per-question]
 
@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SHARED, wheel_corpus  # noqa: E402
+from _common import wheel_corpus  # noqa: E402
 
 CORPORA = {"fastapi_users": ("fastapi-users", "15.0.5"), "flask": ("flask", "3.1.3")}
 Result = tuple[str, int, int]
@@ -76,7 +76,7 @@ def tokenize(text: str) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dev", type=Path, default=SHARED / "eval" / "retrieval_dev.jsonl")
+    ap.add_argument("--dev", type=Path, default=Path(__file__).resolve().parent / "retrieval_dev" / "retrieval_dev.jsonl")
     ap.add_argument("--per-question", action="store_true", help="print each question's first-hit rank")
     ap.add_argument("--skip-baselines", action="store_true")
     ap.add_argument("--embedder", choices=("auto", "int8", "fp32"), default="auto",
