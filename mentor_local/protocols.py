@@ -1,12 +1,46 @@
-"""One-method seams between the services and the heavy adapters.
+"""The seams between the services and the adapters that do the heavy work.
 
-Only ``wiring`` chooses an implementation; services depend on these.
+Services (``retrieval``, ``answer.mentor``) depend on these protocols; adapters (``embedding``,
+``store``, ``answer.backends``) satisfy them; only ``wiring`` chooses which adapter a service gets.
+``tests/test_protocols.py`` checks statically (mypy) that every adapter and every test double fits.
+
+=================  ==================================================================================
+protocol           implemented by
+=================  ==================================================================================
+``Embedder``       ``embedding.OnnxInt8Embedder``, ``embedding.SentenceTransformerEmbedder``;
+                   tests: ``tests.security.fakes.HashingEmbedder``
+``VectorStore``    ``store.chroma.ChromaStore``
+``KeywordIndex``   ``store.keyword.Catalog`` (SQLite FTS5)
+``HybridIndex``    ``index.Index``: what ``retrieval.hybrid_search`` reads
+``Searchable``     ``index.Index``: what ``answer.mentor.Mentor`` reads; tests: ``tests.answer.fakes.FakeIndex``
+``ChatModel``      ``answer.backends.worker.WorkerBackend`` (the default: the model in its own process),
+                   ``answer.backends.llama.LlamaBackend`` (in this process),
+                   ``answer.backends.openai_http.OpenAIHTTPBackend`` (a model server),
+                   ``answer.backends.worker_child.FakeModel``; tests: ``tests.answer.fakes.ScriptedModel``
+=================  ==================================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Generator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from mentor_local.domain import Hit
+
+if TYPE_CHECKING:
+    from mentor_local.settings import Settings
+
+Message = dict[str, str]
+"""One chat message: ``{"role": "system" | "user" | "assistant", "content": text}``."""
+
+TokenStream = Generator[str, None, None]
+"""The pieces of one generation; ``close()`` stops it (a backend cancels the generation then)."""
+
+
+def no_tokens() -> TokenStream:
+    """An empty generation (no room left to answer)."""
+    yield from ()
 
 
 class Embedder(Protocol):
@@ -37,7 +71,72 @@ class VectorStore(Protocol):
     def count(self) -> int: ...
 
 
-class ChatModel(Protocol):
-    """Completes a prompt, yielding text pieces as they are made."""
+class KeywordIndex(Protocol):
+    """Keyword search over the chunks and the chunks' own rows (SQLite FTS5)."""
 
-    def complete(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]: ...
+    def keyword_search(self, query: str, k: int, source: str | None) -> list[tuple[str, float]]: ...
+
+    def chunk_rows(self, ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        """Each chunk's row (``id, path, start_line, end_line, symbol, kind, source, qualname, text, meta``)."""
+        ...
+
+
+class HybridIndex(Protocol):
+    """What hybrid search reads of an index: its embedder, its vector stores, its keyword index, its settings."""
+
+    @property
+    def catalog(self) -> KeywordIndex: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def embedder(self) -> Embedder: ...
+
+    def store(self, source: str) -> VectorStore: ...
+
+
+class Searchable(Protocol):
+    """What the mentor reads of an index: the repo it covers and a search over it."""
+
+    @property
+    def repo(self) -> Path: ...
+
+    def search(self, query: str, k: int = 10, source: str = "all") -> list[Hit]: ...
+
+
+class ChatModel(Protocol):
+    """An instruction-tuned model that streams a chat turn through its own chat template.
+
+    Every member is required; a backend for which one means nothing implements it trivially
+    (a model loaded in this process is ready at once, and so ``wait_ready`` returns at once).
+    """
+
+    @property
+    def n_ctx(self) -> int:
+        """The context window in tokens: prompt and answer together."""
+        ...
+
+    @property
+    def chat_template(self) -> bool:
+        """Whether the model has a chat template (the mentor refuses a model without one)."""
+        ...
+
+    def info(self) -> dict[str, object]:
+        """``path, chat_template, n_ctx, gpu_layers`` and whatever else the backend can tell (``Answer.model``)."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the model's own tokenizer, or a cautious estimate where there is none."""
+        ...
+
+    def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
+        """Stream the answer to ``messages``; closing the stream stops the generation."""
+        ...
+
+    def wait_ready(self) -> Self:
+        """Block until the model is loaded (raises its ``ModelError`` if it cannot be)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the model holds (a process, a connection); a later call may start it again."""
+        ...

@@ -12,7 +12,7 @@ import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from mentor_local.errors import ConfigError
 
@@ -48,8 +48,28 @@ class Settings:
     max_tokens: int = 512
     """Upper bound of tokens the model writes for one answer."""
 
-    def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+    def replace(self, **changes: Unpack[SettingsChanges]) -> Settings:
+        """A copy with ``changes`` applied; a change to ``None`` means "not given" and keeps the value."""
+        given: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}  # each typed by SettingsChanges
+        return dataclasses.replace(self, **given)
+
+
+class SettingsChanges(TypedDict, total=False):
+    """``Settings`` fields as keyword arguments (``Settings.replace``, ``Mentor(index, n_ctx=2048)``)."""
+
+    home: Path | None
+    index_dir: Path | None
+    chroma_url: str | None
+    llm_url: str | None
+    model: str | None
+    device: str
+    embedder: str
+    max_file_bytes: int
+    per_file_cap: int
+    n_ctx: int
+    gpu_layers: str
+    threads: int | None
+    max_tokens: int
 
 
 _PATHS = {"home", "index_dir"}
@@ -57,18 +77,20 @@ _CHOICES = {"device": ("auto", "cpu", "cuda"), "embedder": ("auto", "int8", "fp3
 _INTS = {"max_file_bytes", "per_file_cap", "n_ctx", "threads", "max_tokens"}
 
 
-def _coerce(name: str, value: Any, origin: str) -> Any:
+def _coerce(name: str, value: object, origin: str) -> object:
     try:
         if name in _PATHS:
             return Path(str(value)).expanduser()
         if name in _INTS:
+            if not isinstance(value, str | int | float):
+                raise TypeError(f"not a number: {value!r}")
             return int(value)
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{origin}: setting {name!r} has a bad value {value!r}", hint="fix or remove it") from exc
 
 
-def _from_toml(path: Path) -> dict[str, Any]:
+def _from_toml(path: Path) -> dict[str, object]:
     if not path.is_file():
         return {}
     try:
@@ -83,8 +105,8 @@ def _from_toml(path: Path) -> dict[str, Any]:
     return {k: _coerce(k, v, str(path)) for k, v in section.items()}
 
 
-def _from_env(environ: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _from_env(environ: dict[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
     for f in fields(Settings):
         key = "MENTOR_" + f.name.upper()
         if environ.get(key):
@@ -92,7 +114,7 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def load_settings(repo: Path | None = None, environ: dict[str, str] | None = None, **flags: Any) -> Settings:
+def load_settings(repo: Path | None = None, environ: dict[str, str] | None = None, **flags: object) -> Settings:
     """Resolve settings for one run; ``flags`` are CLI values (``None`` = not given)."""
     env = dict(os.environ if environ is None else environ)
     values: dict[str, Any] = {}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mentor_local.settings import Settings
+
+if TYPE_CHECKING:
+    from mentor_local.protocols import ChatModel
 
 _EMBEDDERS: dict[tuple[str, str], Any] = {}
 
@@ -56,3 +59,20 @@ def make_vector_store(client: Any, name: str) -> Any:
     from mentor_local.store.chroma import ChromaStore
 
     return ChromaStore(client, name)
+
+
+def make_chat_model(settings: Settings, model: str | Path | None = None, *, llm_mode: str = "auto",
+                    temperature: float = 0.2) -> ChatModel:
+    """The chat model the settings name: a model server (``llm_url``), else the local GGUF in its own process.
+
+    The local model starts loading now and this returns at once; its first call waits for the load.
+    """
+    if settings.llm_url:
+        from mentor_local.answer.backends.openai_http import OpenAIHTTPBackend
+
+        return OpenAIHTTPBackend(settings.llm_url, n_ctx=settings.n_ctx, mode="chat" if llm_mode == "chat" else "auto",
+                                 temperature=temperature)
+    # In its own process: a native crash fails one answer, not the app.
+    from mentor_local.answer.backends.local import local_model_for
+
+    return local_model_for(settings, model, temperature=temperature)

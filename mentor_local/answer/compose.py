@@ -8,13 +8,35 @@ cards' own text and the retrieved code's names and lines.  The model's part
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from mentor_local.domain import SECTION_NAMES, Finding, Hit, RepoProfile, severity_rank
 
 _MAX_CODE_LINES = 28
+
+
+class CardLike(Protocol):
+    """What an answer reads of a pattern card: ``knowledge.Card``, or a test double."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def topics(self) -> Iterable[str]: ...
+
+    @property
+    def level(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def sections(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -29,7 +51,7 @@ class CardFacts:
     sections: dict[str, str]
 
     @classmethod
-    def from_card(cls, card: Any) -> CardFacts:
+    def from_card(cls, card: CardLike) -> CardFacts:
         return cls(id=str(card.id), title=str(card.title), topics=tuple(card.topics), level=str(card.level),
                    path=str(card.path), sections=dict(card.sections))
 

@@ -18,17 +18,20 @@ model's prefix cache holds everything but the follow-up's new question and code.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 from mentor_local.answer.checks import Grounds, SentenceCheck
 from mentor_local.answer.citations import SourceRange, check_citations
 from mentor_local.answer.compose import (
     CardFacts,
+    CardLike,
     Facts,
     architecture,
     evolution,
@@ -36,7 +39,7 @@ from mentor_local.answer.compose import (
     learning_points,
     patterns_taught,
 )
-from mentor_local.answer.excerpts import Excerpt, called_names, pack_excerpts, question_terms, select
+from mentor_local.answer.excerpts import Excerpt, called_names, estimate_tokens, pack_excerpts, question_terms, select
 from mentor_local.answer.prompting import (
     Material,
     Turn,
@@ -52,9 +55,10 @@ from mentor_local.answer.prompting import (
 from mentor_local.answer.sections import SectionStream
 from mentor_local.domain import SECTION_NAMES, Answer, Finding, Hit, RepoProfile, severity_rank
 from mentor_local.errors import ModelError
-from mentor_local.settings import Settings
+from mentor_local.protocols import ChatModel, Searchable, no_tokens
+from mentor_local.settings import Settings, SettingsChanges
 
-_LIBC: Any = None
+_LIBC: ctypes.CDLL | bool | None = None
 
 
 def _release_free_heap() -> None:
@@ -68,20 +72,13 @@ def _release_free_heap() -> None:
 
     gc.collect()  # cycles from the answer's objects first, so their memory is free to hand back
     if _LIBC is None:
-        import ctypes
-        import ctypes.util
-
         try:
             lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
             _LIBC = lib if hasattr(lib, "malloc_trim") else False
         except OSError:
             _LIBC = False
-    if _LIBC:
+    if isinstance(_LIBC, ctypes.CDLL):
         _LIBC.malloc_trim(0)
-
-
-def _estimate_tokens(text: str) -> int:
-    return int(len(text.encode("utf-8")) / 2.5) + 1
 
 
 def _cite(ex: Excerpt) -> str:
@@ -95,35 +92,40 @@ def _is_high_confidence(f: Finding) -> bool:
 class Mentor:
     """Answers questions about one indexed repo; the model is loaded once and reused.
 
-    ``settings`` may be a ``Settings`` (``settings=``) and/or field overrides
-    (``n_ctx=2048``, ``gpu_layers="0"``, ``llm_url=...``, ``max_tokens=...``).  ``chat_model``
-    injects a backend (tests, the TUI); otherwise it is built on first use.
-    Extra knobs: ``code_k`` and ``card_k`` (retrieval quotas), ``code_tokens`` (the code excerpts'
+    ``settings`` is the base ``Settings`` and ``overrides`` change fields of it (``n_ctx=2048``,
+    ``gpu_layers="0"``, ``llm_url=...``, ``max_tokens=...``).  ``chat_model`` injects a backend (tests,
+    the TUI after a re-index); else ``chat_model_factory`` builds one on first use, and without either
+    ``wiring.make_chat_model`` chooses it from the settings.
+    Knobs: ``code_k`` and ``card_k`` (retrieval quotas), ``code_tokens`` (the code excerpts'
     room), ``user_tokens`` (a question's whole message), ``follow_up_tokens`` (a follow-up's),
     ``use_model`` (False: facts only), ``llm_mode`` (``auto``/``chat`` for ``llm_url``),
     ``temperature``, ``cards`` (a card list instead of ``knowledge/``), ``reviewer``/``profiler``
     (callables instead of ``analysis``).
     """
 
-    def __init__(self, index: Any, model_path: str | Path | None = None, *, chat_model: Any = None,
-                 settings: Settings | None = None, **options: Any) -> None:
-        names = {f.name for f in dataclasses.fields(Settings)}
-        base = settings or Settings()
-        self.settings = base.replace(**{k: v for k, v in options.items() if k in names})
-        extra = {k: v for k, v in options.items() if k not in names}
-        self.code_k = int(extra.pop("code_k", 6))
-        self.card_k = int(extra.pop("card_k", 3))
-        self.code_tokens = int(extra.pop("code_tokens", 600))
-        self.user_tokens = int(extra.pop("user_tokens", 900))
-        self.follow_up_tokens = int(extra.pop("follow_up_tokens", 300))
-        self.use_model = bool(extra.pop("use_model", True))
-        self.llm_mode = str(extra.pop("llm_mode", "auto"))
-        self.temperature = float(extra.pop("temperature", 0.2))
-        self._cards_override: list[Any] | None = extra.pop("cards", None)
-        self._reviewer = extra.pop("reviewer", None)
-        self._profiler = extra.pop("profiler", None)
-        if extra:
-            raise TypeError(f"Mentor got unknown options: {', '.join(sorted(extra))}")
+    def __init__(self, index: Searchable | None, model_path: str | Path | None = None, *,
+                 chat_model: ChatModel | None = None, chat_model_factory: Callable[[], ChatModel] | None = None,
+                 settings: Settings | None = None, code_k: int = 6, card_k: int = 3, code_tokens: int = 600,
+                 user_tokens: int = 900, follow_up_tokens: int = 300, use_model: bool = True,
+                 llm_mode: str = "auto", temperature: float = 0.2, cards: Sequence[CardLike] | None = None,
+                 reviewer: Callable[[Path], Iterable[Finding]] | None = None,
+                 profiler: Callable[[Path], RepoProfile | None] | None = None,
+                 **overrides: Unpack[SettingsChanges]) -> None:
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(Settings)}
+        if unknown:
+            raise TypeError(f"Mentor got unknown options: {', '.join(sorted(unknown))}")
+        self.settings = (settings or Settings()).replace(**overrides)
+        self.code_k = int(code_k)
+        self.card_k = int(card_k)
+        self.code_tokens = int(code_tokens)
+        self.user_tokens = int(user_tokens)
+        self.follow_up_tokens = int(follow_up_tokens)
+        self.use_model = bool(use_model)
+        self.llm_mode = str(llm_mode)
+        self.temperature = float(temperature)
+        self._cards_override = list(cards) if cards is not None else None
+        self._reviewer = reviewer
+        self._profiler = profiler
         if self.llm_mode == "completion":
             from mentor_local.errors import ConfigError
 
@@ -132,6 +134,7 @@ class Mentor:
         self.index = index
         self.model_path = model_path
         self._backend = chat_model
+        self._factory = chat_model_factory or self._wired_chat_model
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._profile: RepoProfile | None = None
@@ -141,35 +144,32 @@ class Mentor:
         self._turns: list[Turn] = []
         self._primed: str | None = None
         self._checked = False
-        self.last_trace: list[dict[str, Any]] = []  # the messages of the last answer, for benchmarks and debugging
+        self.last_trace: list[dict[str, object]] = []  # the messages of the last answer, for benchmarks and debugging
 
     # -- model --------------------------------------------------------------------------------
+    def _wired_chat_model(self) -> ChatModel:
+        """The default factory: ``wiring`` chooses the backend (a model server, else the local model)."""
+        from mentor_local.wiring import make_chat_model
+
+        return make_chat_model(self.settings, self.model_path, llm_mode=self.llm_mode, temperature=self.temperature)
+
     @property
-    def backend(self) -> Any:
+    def backend(self) -> ChatModel:
         """The chat model, built once (loading a GGUF takes a moment)."""
         if self._backend is None:
-            s = self.settings
-            if s.llm_url:
-                from mentor_local.answer.backends.openai_http import OpenAIHTTPBackend
-
-                self._backend = OpenAIHTTPBackend(s.llm_url, n_ctx=s.n_ctx, mode="chat" if self.llm_mode == "chat"
-                                                  else "auto", temperature=self.temperature)
-            else:  # in its own process: a native crash fails one answer, not the app
-                from mentor_local.answer.backends.local import local_model_for
-
-                self._backend = local_model_for(s, self.model_path, temperature=self.temperature)
+            self._backend = self._factory()
         return self._backend
 
-    def _check_template(self, backend: Any) -> None:
+    def _check_template(self, backend: ChatModel) -> None:
         """The mentor needs an instruct model; asked at the first question (a model may still be loading before)."""
         if not self._checked:
-            if not getattr(backend, "chat_template", False):
+            if not backend.chat_template:
                 raise ModelError(f"{self.model_info()['path']} has no chat template: the mentor needs an "
                                  "instruction-tuned model", hint="use the bundled model (--model default or small)")
             self._checked = True
 
     @property
-    def chat_model(self) -> Any:
+    def chat_model(self) -> ChatModel | None:
         """The backend once built (``None`` before): the TUI hands it to the next Mentor after a re-index."""
         return self._backend
 
@@ -197,18 +197,21 @@ class Mentor:
                 self._primed = system
         return self
 
-    def model_info(self) -> dict[str, Any]:
+    def model_info(self) -> dict[str, object]:
+        """``Answer.model``: what the backend tells, else what the settings say (no model built yet)."""
         b = self._backend
-        info = dict(b.info()) if b is not None and hasattr(b, "info") else {}
+        info = dict(b.info()) if b is not None else {}
         info.setdefault("path", str(self.model_path or self.settings.model or ""))
-        info.setdefault("chat_template", bool(getattr(b, "chat_template", False)))
-        info.setdefault("n_ctx", int(getattr(b, "n_ctx", self.settings.n_ctx)))
-        info.setdefault("gpu_layers", getattr(b, "gpu_layers", self.settings.gpu_layers))
+        info.setdefault("chat_template", b.chat_template if b is not None else False)
+        info.setdefault("n_ctx", b.n_ctx if b is not None else self.settings.n_ctx)
+        info.setdefault("gpu_layers", self.settings.gpu_layers)
         return info
 
     def _count(self, text: str) -> int:
-        fn = getattr(self._backend, "count_tokens", None)
-        return int(fn(text)) if fn is not None else _estimate_tokens(text)
+        return self._backend.count_tokens(text) if self._backend is not None else estimate_tokens(text)
+
+    def _n_ctx(self, backend: ChatModel) -> int:
+        return backend.n_ctx or self.settings.n_ctx
 
     def cancel(self) -> None:
         """Stop the answer being written; takes effect before the next token is shown."""
@@ -219,35 +222,43 @@ class Mentor:
         return self._cancel
 
     # -- grounding ----------------------------------------------------------------------------
+    def _searchable(self) -> Searchable:
+        if self.index is None:
+            raise RuntimeError("this Mentor has no index yet: set mentor.index before asking")
+        return self.index
+
     def repo_profile(self) -> RepoProfile | None:
         if not self._profile_done:
             self._profile_done = True
+            repo = self._searchable().repo
             try:
                 if self._profiler is not None:
-                    self._profile = self._profiler(self.index.repo)
+                    self._profile = self._profiler(repo)
                 else:
                     from mentor_local.analysis.profile import profile
 
-                    self._profile = profile(self.index.repo)
+                    self._profile = profile(repo)
             except ImportError:
                 self._profile = None
         return self._profile
 
     def repo_findings(self) -> list[Finding]:
         if self._findings is None:
+            repo = self._searchable().repo
             try:
                 if self._reviewer is not None:
-                    self._findings = list(self._reviewer(self.index.repo))
+                    self._findings = list(self._reviewer(repo))
                 else:
                     from mentor_local.analysis.review import review
 
-                    self._findings = list(review(self.index.repo))
+                    self._findings = list(review(repo))
             except ImportError:
                 self._findings = []
         return self._findings
 
     def card_library(self) -> dict[str, CardFacts]:
         if self._cards is None:
+            cards: Sequence[CardLike]
             if self._cards_override is not None:
                 cards = self._cards_override
             else:
@@ -258,8 +269,7 @@ class Mentor:
         return self._cards
 
     def _repo_root(self) -> Path | None:
-        repo = getattr(self.index, "repo", None)
-        return Path(repo) if repo is not None else None
+        return Path(self.index.repo) if self.index is not None else None
 
     def _excerpts(self, question: str, hits: list[Hit], shown: set[tuple[str, int]], budget: int) -> list[Excerpt]:
         fresh = [h for h in hits if (h.path, h.start_line) not in shown]
@@ -280,7 +290,7 @@ class Mentor:
         for name in names[:4]:
             if budget < 60:
                 break
-            found = [h for h in self.index.search(name, k=3, source="code")
+            found = [h for h in self._searchable().search(name, k=3, source="code")
                      if h.source == "code" and (h.symbol == name or h.symbol.endswith("." + name))
                      and (h.path, h.start_line) not in shown]
             if not found:
@@ -351,7 +361,8 @@ class Mentor:
             return list(self._turns), []
         return [], history[-2:]
 
-    def _stream(self, question: str, history: list[tuple[str, str]], backend: Any) -> Iterator[str | Answer]:
+    def _stream(self, question: str, history: list[tuple[str, str]],
+                backend: ChatModel | None) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
         question = " ".join(question.split()) or "(empty question)"
         if len(question) > 600:  # a pasted wall of text: its start says what is asked; the index sees it all
@@ -359,8 +370,9 @@ class Mentor:
         turns, earlier = self._turns_for(history)
         follow_up = bool(turns)
         shown = {(ex.path, ex.hit.start_line) for t in turns for ex in t.material.excerpts}
-        code_hits = [h for h in self.index.search(question, k=self.code_k, source="code") if h.source == "code"]
-        card_hits = [h for h in self.index.search(question, k=self.card_k, source="knowledge") if h.source != "code"]
+        index = self._searchable()
+        code_hits = [h for h in index.search(question, k=self.code_k, source="code") if h.source == "code"]
+        card_hits = [h for h in index.search(question, k=self.card_k, source="knowledge") if h.source != "code"]
         room = self.follow_up_tokens if follow_up else self.user_tokens
         code_room = min(self.code_tokens, room - (150 if follow_up else 300))  # the rest: question, findings, cards
         excerpts = self._excerpts(question, code_hits, shown, code_room)
@@ -402,7 +414,9 @@ class Mentor:
                             started=False)
         yield out.start_section(0, self._read_line(material))
 
-        stats: dict[str, Any] = {"ttft_s": None, "completion_tokens": 0, "decode_s": 0.0, "prompt_tokens": 0}
+        ttft_s: float | None = None
+        n_tokens = prompt_tokens = 0
+        decode_s = 0.0
         reply = ""
         user = render_user(material, follow_up=follow_up, earlier=earlier)
         cancelled = False
@@ -411,25 +425,26 @@ class Mentor:
             system = system_prompt(profile)
             turns = self._fit_turns(system, turns, user, backend)
             messages = build_messages(system, turns, user)
-            stats["prompt_tokens"] = sum(self._count(m["content"]) + 4 for m in messages)
-            n_ctx = int(getattr(backend, "n_ctx", self.settings.n_ctx) or self.settings.n_ctx)
-            max_tokens = min(self.settings.max_tokens, n_ctx - stats["prompt_tokens"] - 16)
+            prompt_tokens = sum(self._count(m["content"]) + 4 for m in messages)
+            n_ctx = self._n_ctx(backend)
+            max_tokens = min(self.settings.max_tokens, n_ctx - prompt_tokens - 16)
             if max_tokens < 64:  # a tiny window: the code excerpts give way so the model has room to answer
                 user = truncate_tokens(user, max(32, n_ctx - self._count(system) - 64 - 128), self._count)
                 messages = build_messages(system, [], user)
-                stats["prompt_tokens"] = sum(self._count(m["content"]) + 4 for m in messages)
-                max_tokens = max(0, min(self.settings.max_tokens, n_ctx - stats["prompt_tokens"] - 16))
+                prompt_tokens = sum(self._count(m["content"]) + 4 for m in messages)
+                max_tokens = max(0, min(self.settings.max_tokens, n_ctx - prompt_tokens - 16))
             self.last_trace.append({"messages": messages, "max_tokens": max_tokens})
-            pieces = backend.chat(messages, max_tokens=max_tokens) if max_tokens > 0 else iter(())
-            first = last = None
+            pieces = backend.chat(messages, max_tokens=max_tokens) if max_tokens > 0 else no_tokens()
+            first: float | None = None
+            last: float | None = None
             try:
                 for piece in pieces:
                     now = time.perf_counter()
                     if first is None:
                         first = now
-                        stats["ttft_s"] = now - t0
+                        ttft_s = now - t0
                     last = now
-                    stats["completion_tokens"] += 1
+                    n_tokens += 1
                     reply += piece
                     if self._cancel.is_set():
                         cancelled = True
@@ -438,11 +453,9 @@ class Mentor:
                     if shown_text:
                         yield shown_text
             finally:
-                close = getattr(pieces, "close", None)
-                if close is not None:
-                    close()
-            if first is not None and last is not None and stats["completion_tokens"] > 1:
-                stats["decode_s"] = last - first
+                pieces.close()
+            if first is not None and last is not None and n_tokens > 1:
+                decode_s = last - first
         if not cancelled:
             tail = out.finish()
             if tail:
@@ -452,12 +465,10 @@ class Mentor:
         text, citations = check_citations(text, ranges)
         sections = {n: check_citations(sections[n], ranges)[0] for n in SECTION_NAMES}
         total = time.perf_counter() - t0
-        decode_s = float(stats["decode_s"])
-        n_tokens = int(stats["completion_tokens"])
         timings = {
             "retrieval_ms": round(retrieval_ms, 1),
-            "prompt_tokens": int(stats["prompt_tokens"]),
-            "ttft_s": None if stats["ttft_s"] is None else round(float(stats["ttft_s"]), 4),
+            "prompt_tokens": prompt_tokens,
+            "ttft_s": None if ttft_s is None else round(ttft_s, 4),
             "completion_tokens": n_tokens,
             "decode_tokens_per_s": round((n_tokens - 1) / decode_s, 2) if decode_s > 0 else None,
             "total_s": round(total, 3),
@@ -484,9 +495,9 @@ class Mentor:
             self._turns = [*turns, Turn(user=user, reply=reply, material=material)]
         _release_free_heap()
 
-    def _fit_turns(self, system: str, turns: list[Turn], user: str, backend: Any) -> list[Turn]:
+    def _fit_turns(self, system: str, turns: list[Turn], user: str, backend: ChatModel) -> list[Turn]:
         """Oldest turns leave first when the conversation would not fit the window with room to answer."""
-        n_ctx = int(getattr(backend, "n_ctx", self.settings.n_ctx) or self.settings.n_ctx)
+        n_ctx = self._n_ctx(backend)
         room = n_ctx - self.settings.max_tokens - 64
         while turns:
             size = self._count(system) + self._count(user) + sum(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from mentor_local.commands.common import add_index_flags, add_json, emit_json, repo_path, settings_for
 from mentor_local.domain import Answer
@@ -44,19 +43,15 @@ def _run(args: argparse.Namespace) -> int:
     from mentor_local.answer.mentor import Mentor
     from mentor_local.index import open_index
 
-    # The local model runs in its own process (a native crash there is one line here, exit 1) and starts
-    # loading now, while the index opens.
-    chat_model = None
-    if not settings.llm_url:
-        from mentor_local.answer.backends.local import local_model_for
-
-        chat_model = local_model_for(settings)
-    mentor = Mentor(None, settings=settings, llm_mode=args.llm_mode, chat_model=chat_model).load()
+    # wiring chooses the model: a local one runs in its own process (a native crash there is one line here,
+    # exit 1) and starts loading now, while the index opens.
+    mentor = Mentor(None, settings=settings, llm_mode=args.llm_mode).load()
+    chat_model = mentor.backend
     try:
         try:
             index = open_index(repo, index_dir=settings.index_dir, settings=settings)
         except MentorError:
-            _wait_for_model(chat_model)  # a bad --model is the first thing to fix: its error wins
+            chat_model.wait_ready()  # a bad --model is the first thing to fix: its error wins
             raise
         mentor.index = index
         answer: Answer | None = None
@@ -75,26 +70,12 @@ def _run(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             raise
         finally:
-            close = getattr(index, "close", None)
-            if close is not None:
-                close()
+            index.close()
     finally:
-        _close_model(chat_model)
+        chat_model.close()
     assert answer is not None
     if args.json:
         emit_json(answer.to_json())
     else:
         sys.stdout.write("\n")
     return 0
-
-
-def _wait_for_model(model: Any) -> None:
-    wait = getattr(model, "wait_ready", None)
-    if callable(wait):
-        wait()
-
-
-def _close_model(model: Any) -> None:
-    close = getattr(model, "close", None)
-    if callable(close):
-        close()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mentor_local.errors import ModelError
+from mentor_local.protocols import Message, TokenStream
 
 _LOG_CALLBACK: Any = None  # keeps the ctypes callback alive for as long as llama.cpp may call it
 
@@ -103,9 +104,16 @@ class LlamaBackend:
         self.n_ctx = int(self.llm.n_ctx())
         self.chat_template = bool(self.llm.metadata.get("tokenizer.chat_template"))
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         return {"path": str(self.model_path), "chat_template": self.chat_template, "n_ctx": self.n_ctx,
                 "gpu_layers": self.gpu_layers, "threads": self.threads, "backend": "llama.cpp"}
+
+    def wait_ready(self) -> LlamaBackend:
+        """Loaded in the constructor: ready at once."""
+        return self
+
+    def close(self) -> None:
+        """Nothing to stop: the model is freed with this object."""
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -114,10 +122,10 @@ class LlamaBackend:
         # Last guard: never ask llama.cpp for more than the window holds.
         return max(0, min(max_tokens, self.n_ctx - prompt_tokens - 2))
 
-    def _sampling(self) -> dict[str, Any]:
+    def _sampling(self) -> dict[str, Any]:  # llama_cpp keyword arguments
         return {"temperature": self.temperature, "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.05}
 
-    def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         """Stream through the model's own chat template (GGUF metadata)."""
         joined = "\n".join(m["content"] for m in messages)
         n_prompt = self.count_tokens(joined) + 8 * len(messages)

@@ -11,15 +11,12 @@ Token counts come from the server's tokenizer when it exposes one
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from mentor_local.answer.excerpts import estimate_tokens
 from mentor_local.errors import BackendError, ConfigError
-
-
-def _estimate(text: str) -> int:
-    # About 3-4 characters per token for code and English; 2.5 over-counts on purpose.
-    return int(len(text.encode("utf-8")) / 2.5) + 1
+from mentor_local.protocols import Message, TokenStream, no_tokens
 
 
 class OpenAIHTTPBackend:
@@ -75,7 +72,7 @@ class OpenAIHTTPBackend:
         props = self._get_json(f"{self.root}/props")
         return bool(isinstance(props, dict) and props.get("chat_template"))
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         return {"path": self.base_url, "chat_template": self.server_template, "n_ctx": self.n_ctx,
                 "gpu_layers": None, "backend": "openai-http", "model": self._model or ""}
 
@@ -103,10 +100,10 @@ class OpenAIHTTPBackend:
                 self._tokenizer = kind
                 return n
         self._tokenizer = "none"
-        return _estimate(text)
+        return estimate_tokens(text)
 
     # -- generation --------------------------------------------------------------------------
-    def _stream(self, path: str, body: dict[str, Any], pick: str) -> Iterator[str]:
+    def _stream(self, path: str, body: dict[str, object], pick: str) -> TokenStream:
         import httpx
 
         body = {**body, "stream": True, "temperature": self.temperature}
@@ -135,13 +132,17 @@ class OpenAIHTTPBackend:
             raise BackendError(f"the model server at {self.base_url} failed: {exc}",
                                hint="start the server or fix --llm-url") from exc
 
-    def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         n_prompt = self.count_tokens("\n".join(m["content"] for m in messages)) + 8 * len(messages)
         budget = min(max_tokens, self.n_ctx - n_prompt - 2)
         if budget <= 0:
-            return iter(())
+            return no_tokens()
         return self._stream("chat/completions", {"messages": list(messages), "max_tokens": budget,
                                                   "stop": list(stop)}, "delta")
+
+    def wait_ready(self) -> OpenAIHTTPBackend:
+        """The server answered in the constructor: ready at once."""
+        return self
 
     def close(self) -> None:
         self._client.close()

@@ -29,12 +29,13 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mentor_local import errors
 from mentor_local.errors import BackendError, MentorError, ModelCrashed, ModelError
+from mentor_local.protocols import Message, TokenStream
 from mentor_local.runtime_build import signal_name
 
 CHILD_MODULE = "mentor_local.answer.backends.worker_child"
@@ -370,7 +371,7 @@ class WorkerBackend:
                     return message.get("v")
                 raise _error_from(message)
 
-    def _stream(self, method: str, args: list[Any], kwargs: dict[str, Any]) -> Iterator[str]:
+    def _stream(self, method: str, args: list[Any], kwargs: dict[str, Any]) -> TokenStream:
         with self._lock:
             child = self._ready_child()
             self._settle(child)
@@ -470,6 +471,6 @@ class WorkerBackend:
                     self._counts.popitem(last=False)
             return [self._counts[t] for t in texts]
 
-    def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         """Stream a chat turn through the model's own template, made in the child."""
         return self._stream("chat", [[dict(m) for m in messages]], {"max_tokens": int(max_tokens), "stop": list(stop)})
