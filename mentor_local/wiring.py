@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mentor_local.settings import Settings
 
 if TYPE_CHECKING:
+    from mentor_local.answer.backends.probe import ProbeResult
     from mentor_local.protocols import ChatModel
 
 _EMBEDDERS: dict[tuple[str, str], Any] = {}
@@ -76,3 +77,39 @@ def make_chat_model(settings: Settings, model: str | Path | None = None, *, llm_
     from mentor_local.answer.backends.local import local_model_for
 
     return local_model_for(settings, model, temperature=temperature)
+
+
+def probe_model(path: Path) -> ProbeResult:
+    """Load the GGUF at ``path`` in a child process and say what it is (a malformed file fails there, not here)."""
+    from mentor_local.answer.backends.probe import probe_gguf
+
+    return probe_gguf(path)
+
+
+def embedder_report(settings: Settings) -> str:
+    """The embedder a new index gets, and where its files are (``mentor doctor``)."""
+    from mentor_local.embedding import INT8_ID
+    from mentor_local.models import embedder_path, int8_embedder_path
+
+    chosen = embedder_id_for(settings)
+    if chosen == INT8_ID:
+        onnx = int8_embedder_path()
+        state = "ready" if onnx.is_file() else "not exported yet (make setup, or the first index, does it once)"
+        return f"{chosen} (int8 ONNX, {state}: {onnx}); weights from {embedder_path()}"
+    return f"{chosen} (fp32 sentence-transformers) from {embedder_path()}"
+
+
+def llama_report() -> str:
+    """The llama-cpp-python version and whether it can offload to a GPU (``mentor doctor``)."""
+    import llama_cpp
+
+    gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    return f"llama-cpp-python {llama_cpp.__version__}; GPU offload compiled in: {'yes' if gpu else 'no'}"
+
+
+def torch_report() -> str:
+    """The torch version and whether the fp32 embedder can use CUDA (``mentor doctor``)."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return f"torch {torch.__version__}; CUDA for the fp32 embedder: {'yes' if cuda else 'no'}"

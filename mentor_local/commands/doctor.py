@@ -33,7 +33,7 @@ def _check(name: str, fn: Callable[[], str]) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mentor_local import offline
+    from mentor_local import offline, wiring
 
     offline.apply()
     repo = Path(args.repo).expanduser().resolve()
@@ -43,44 +43,22 @@ def run(args: argparse.Namespace) -> int:
         return f"Python {platform.python_version()} at {sys.executable}"
 
     def model() -> str:
-        from mentor_local.answer.backends.probe import probe_gguf
         from mentor_local.models import describe_model, resolve_model
 
         path = resolve_model(args.model or settings.model)
-        probe = probe_gguf(path)  # in a child process: a malformed file cannot take doctor down
+        probe = wiring.probe_model(path)  # in a child process: a malformed file cannot take doctor down
         template = "chat template: yes" if probe.chat_template else "chat template: NO (the mentor needs an instruct model)"
         if not probe.chat_template:
             raise MentorError(f"{describe_model(path)}; {template}", hint="use --model default or --model small")
         return f"{describe_model(path)}; {template}; trained context {probe.n_ctx_train}"
 
     def embedder() -> str:
-        from mentor_local.embedding import INT8_ID
-        from mentor_local.models import embedder_path, int8_embedder_path
-        from mentor_local.wiring import embedder_id_for
-
-        chosen = embedder_id_for(settings)
-        if chosen == INT8_ID:
-            onnx = int8_embedder_path()
-            state = "ready" if onnx.is_file() else "not exported yet (make setup, or the first index, does it once)"
-            return f"{chosen} (int8 ONNX, {state}: {onnx}); weights from {embedder_path()}"
-        return f"{chosen} (fp32 sentence-transformers) from {embedder_path()}"
-
-    def llama() -> str:
-        import llama_cpp
-
-        gpu = bool(llama_cpp.llama_supports_gpu_offload())
-        return f"llama-cpp-python {llama_cpp.__version__}; GPU offload compiled in: {'yes' if gpu else 'no'}"
+        return wiring.embedder_report(settings)
 
     def llama_build() -> str:
         from mentor_local.runtime_build import doctor_check
 
         return doctor_check(settings.model)
-
-    def torch_device() -> str:
-        import torch
-
-        cuda = torch.cuda.is_available()
-        return f"torch {torch.__version__}; CUDA for the fp32 embedder: {'yes' if cuda else 'no'}"
 
     def index() -> str:
         from mentor_local.index import open_index
@@ -99,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return f"{len(load_cards())} cards in {knowledge_dir()}"
 
     checks = [_check("python", python), _check("model", model), _check("embedder", embedder),
-              _check("llama-cpp", llama), _check("llama build", llama_build),
-              _check("torch", torch_device), _check("pattern library", cards),
+              _check("llama-cpp", wiring.llama_report), _check("llama build", llama_build),
+              _check("torch", wiring.torch_report), _check("pattern library", cards),
               _check("index", index)]
     if args.json:
         emit_json(checks)
