@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+from mentor_local.errors import BadPathError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -19,6 +21,16 @@ def app_home(home: Path | None = None) -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("mentor-local", appauthor=False)
+
+
+def check_repo(value: str | Path) -> Path:
+    """A repo argument, resolved: it must exist and be a directory (else ``BadPathError`` says what to pass)."""
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise BadPathError(f"{path} does not exist", hint="pass the folder of a Python project")
+    if not path.is_dir():
+        raise BadPathError(f"{path} is not a directory", hint="pass the folder of a Python project, not a file")
+    return path.resolve()
 
 
 def repo_key(repo: Path) -> str:

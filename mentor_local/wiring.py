@@ -9,7 +9,8 @@ from mentor_local.settings import Settings
 
 if TYPE_CHECKING:
     from mentor_local.answer.backends.probe import ProbeResult
-    from mentor_local.protocols import ChatModel
+    from mentor_local.index.ports import IndexAdapters
+    from mentor_local.protocols import ChatModel, Embedder
 
 _EMBEDDERS: dict[tuple[str, str], Any] = {}
 
@@ -50,16 +51,44 @@ def make_embedder(settings: Settings, model_id: str | None = None) -> Any:
     return _EMBEDDERS[key]
 
 
-def make_vector_client(settings: Settings, local_path: Path) -> Any:
-    from mentor_local.store.chroma import make_client
+def index_adapters(settings: Settings, embedder: Embedder | None = None) -> IndexAdapters:
+    """The catalog, vector store, embedder and embedding cache an index is built and read with.
 
-    return make_client(None if settings.chroma_url else local_path, settings.chroma_url)
+    ``embedder`` replaces the bundled one (a test's, or one already loaded); its vectors are
+    cached under its own id and never taken from the card seed (which holds the bundled one's).
+    """
+    from mentor_local.embedding import EMBEDDER_IDS
+    from mentor_local.index import card_seed
+    from mentor_local.index.ports import IndexAdapters
+    from mentor_local.paths import app_home
+    from mentor_local.store.chroma import ChromaVectors, make_client
+    from mentor_local.store.embed_cache import CachedEmbedder, EmbeddingCache
+    from mentor_local.store.keyword import Catalog
 
+    def pick_embedder(built_with: str | None) -> str:
+        # with ``auto``, an index is always searched with the embedder that built it
+        if settings.embedder == "auto" and built_with is not None and built_with in EMBEDDER_IDS:
+            return built_with
+        return embedder_id_for(settings)
 
-def make_vector_store(client: Any, name: str) -> Any:
-    from mentor_local.store.chroma import ChromaStore
+    def load_embedder(model_id: str) -> Embedder:
+        return embedder if embedder is not None else make_embedder(settings, model_id)
 
-    return ChromaStore(client, name)
+    def cache_embeddings(inner: Embedder) -> CachedEmbedder:
+        seed = card_seed.card_seed_path() if embedder is None else None
+        # an injected embedder without an id of its own is cached under the index's
+        key = inner.model_id if embedder is None else str(getattr(embedder, "model_id", inner.model_id))
+        return CachedEmbedder(inner, EmbeddingCache(app_home(settings.home) / "cache" / "embeddings.sqlite", key, seed))
+
+    def open_catalog(path: Path, readonly: bool) -> Catalog:
+        return Catalog(path, readonly=readonly)
+
+    def open_vectors(folder: Path) -> ChromaVectors:
+        return ChromaVectors(make_client(None if settings.chroma_url else folder, settings.chroma_url))
+
+    return IndexAdapters(open_catalog=open_catalog, pick_embedder=pick_embedder, load_embedder=load_embedder,
+                         open_vectors=open_vectors, cache_embeddings=cache_embeddings,
+                         local_vectors=not settings.chroma_url)
 
 
 def make_chat_model(settings: Settings, model: str | Path | None = None, *, llm_mode: str = "auto",

@@ -54,6 +54,19 @@ def make_client(path: Path | None, url: str | None) -> Any:
                                 hint="run 'mentor index PATH --rebuild'") from exc
 
 
+class ChromaVectors:
+    """The collections of one Chroma client (one generation's folder, or a server); closing releases the client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def collection(self, name: str) -> ChromaStore:
+        return ChromaStore(self.client, name)
+
+    def close(self) -> None:
+        self.client.close()
+
+
 class ChromaStore:
     """One Chroma collection behind the ``VectorStore`` protocol."""
 

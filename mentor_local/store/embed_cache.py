@@ -18,6 +18,8 @@ from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
+from mentor_local.protocols import Embedder
+
 
 def cache_key(embedder_id: str, text: str) -> str:
     h = hashlib.sha256(embedder_id.encode())
@@ -119,15 +121,31 @@ class EmbeddingCache:
 class CachedEmbedder:
     """Wraps an embedder: cached texts are looked up, the rest embedded and stored."""
 
-    def __init__(self, inner: object, cache: EmbeddingCache) -> None:
+    def __init__(self, inner: Embedder, cache: EmbeddingCache) -> None:
         self.inner = inner
         self.cache = cache
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    @property
+    def hits(self) -> int:
+        """Texts whose vector came from the cache (or its seed) so far."""
+        return self.cache.hits
+
+    def close(self) -> None:
+        self.cache.close()
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         cached = self.cache.get_many(texts)
         missing = [i for i, v in enumerate(cached) if v is None]
         if missing:
-            fresh = self.inner.embed([texts[i] for i in missing])  # type: ignore[attr-defined]
+            fresh = self.inner.embed([texts[i] for i in missing])
             self.cache.put_many([texts[i] for i in missing], fresh)
             for i, v in zip(missing, fresh, strict=True):
                 cached[i] = list(v)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-import mentor_local.index as index_mod
-from mentor_local.index import build_index, open_index, prepare_card_vectors
+import mentor_local.index.card_seed as card_seed_mod
+from mentor_local.domain import IndexReport
+from mentor_local.index import EMBEDDER_DIM, build_index, open_index, prepare_card_vectors
+from mentor_local.protocols import Embedder
 from mentor_local.settings import Settings
 from mentor_local.store.embed_cache import EmbeddingCache, seed_has
 from mentor_local.wiring import embedder_id_for
@@ -17,19 +20,23 @@ from tests.security.harness import small_knowledge
 
 
 class CountingEmbedder:
-    def __init__(self, inner: object) -> None:
+    """Embeds with ``inner`` and keeps every text it was asked for."""
+
+    def __init__(self, inner: Embedder, model_id: str | None = None) -> None:
         self.inner = inner
+        self.model_id = model_id or inner.model_id
+        self.dimension = EMBEDDER_DIM
         self.texts: list[str] = []
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
         self.texts.extend(texts)
-        return self.inner.embed(texts)  # type: ignore[attr-defined,no-any-return]
+        return self.inner.embed(texts)
 
 
 def test_seed_is_made_once_and_holds_every_card_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MENTOR_KNOWLEDGE_DIR", str(small_knowledge(tmp_path / "cards")))
     seed = tmp_path / "seed.sqlite"
-    emb = CountingEmbedder(HashingEmbedder())
+    emb = CountingEmbedder(HashingEmbedder(), embedder_id_for(Settings()))
     path, n, built = prepare_card_vectors(seed, embedder=emb)
     assert (path, built) == (seed, True) and n == len(emb.texts) > 3
     assert prepare_card_vectors(seed, embedder=emb)[2] is False  # current: nothing embedded again
@@ -55,8 +62,8 @@ def test_first_index_takes_card_vectors_from_the_seed(tmp_path: Path, monkeypatc
     monkeypatch.setattr("mentor_local.wiring.make_embedder", lambda settings, model_id=None: counting)
     queries = ("hash the password before storing it", "log without leaking secrets", "read settings from env")
 
-    def index_and_search(name: str, seed_path: Path) -> tuple[object, list[list[tuple[str, int]]]]:
-        monkeypatch.setattr(index_mod, "card_seed_path", lambda: seed_path)
+    def index_and_search(name: str, seed_path: Path) -> tuple[IndexReport, list[list[tuple[str, int]]]]:
+        monkeypatch.setattr(card_seed_mod, "card_seed_path", lambda: seed_path)
         st = Settings(home=tmp_path / f"home-{name}")  # an empty user cache each time
         report = build_index(repo, tmp_path / f"idx-{name}", settings=st)
         with open_index(repo, tmp_path / f"idx-{name}", st, embedder=real) as ix:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from mentor_local.errors import BadPathError, IndexBusyError, IndexMismatchError, IndexMissingError
-from mentor_local.index import _lock, build_index, open_index
+from mentor_local.index import build_index, open_index
+from mentor_local.index.generations import lock_index
 from mentor_local.settings import Settings
 
 
@@ -107,7 +108,7 @@ def test_bad_paths_missing_index_and_mismatch(sample_repo: Path, tmp_path: Path,
 
 def test_second_writer_gets_busy_within_two_seconds(sample_repo: Path, tmp_path: Path) -> None:
     idx = tmp_path / "idx"
-    lock = _lock(idx)
+    lock = lock_index(idx)
     try:
         t0 = time.monotonic()
         with pytest.raises(IndexBusyError):
