@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mentor_local.domain import RepoProfile
-from mentor_local.errors import BadPathError
+from mentor_local.paths import check_repo
 
 # display name, distribution names, import names
 FRAMEWORKS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -63,11 +63,7 @@ def profile(path: str | Path, *, max_file_bytes: int = 1_000_000) -> RepoProfile
     """Describe the repo at ``path``."""
     from mentor_local.indexing.discover import discover, read_text
 
-    repo = Path(path).expanduser()
-    if not repo.is_dir():
-        raise BadPathError(f"{repo} is not a directory" if repo.exists() else f"{repo} does not exist",
-                           hint="pass the folder of a Python project")
-    repo = repo.resolve()
+    repo = check_repo(path)
     files, _ = discover(repo, max_file_bytes=max_file_bytes)
     # lock files and tool configs are not "indexable" text, so discovery skips them: look at the root directly
     rel = {f.path for f in files} | {n for n in _ROOT_FILES if (repo / n).is_file()}

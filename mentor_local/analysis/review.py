@@ -20,8 +20,9 @@ from typing import Any
 from mentor_local.analysis.config import ReviewConfig, load_review_config
 from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding, relationship_names, schema_names
 from mentor_local.domain import Finding, SkippedFile, severity_rank
-from mentor_local.errors import BadPathError, MentorError
+from mentor_local.errors import MentorError
 from mentor_local.knowledge import Card
+from mentor_local.paths import check_repo
 from mentor_local.topics import TOPICS
 
 # Severity rule (README "Severity"): high = data loss, a security hole, or an outage when it happens;
@@ -219,12 +220,7 @@ def _split(files: list[Any], n: int) -> list[list[Any]]:
 
 
 def _repo(path: str | Path) -> Path:
-    repo = Path(path).expanduser()
-    if not repo.exists():
-        raise BadPathError(f"{repo} does not exist", hint="pass the folder of a Python project")
-    if not repo.is_dir():
-        raise BadPathError(f"{repo} is not a directory", hint="pass the folder of a Python project, not a file")
-    return repo.resolve()
+    return check_repo(path)
 
 
 def discover_python(repo: Path, max_file_bytes: int) -> tuple[list[Any], list[SkippedFile]]:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mentor_local.errors import BadPathError
+from mentor_local.paths import check_repo
 from mentor_local.settings import Settings, load_settings
 
 
@@ -23,14 +23,8 @@ def add_index_flags(p: argparse.ArgumentParser) -> None:
                    help="use a Chroma server (http://HOST:PORT) instead of the embedded store; env MENTOR_CHROMA_URL")
 
 
-def repo_path(value: str | Path) -> Path:
-    """A repo argument: must exist and be a directory."""
-    path = Path(value).expanduser()
-    if not path.exists():
-        raise BadPathError(f"{path} does not exist", hint="pass the folder of a Python project")
-    if not path.is_dir():
-        raise BadPathError(f"{path} is not a directory", hint="pass the folder of a Python project, not a file")
-    return path.resolve()
+repo_path = check_repo
+"""A repo argument: must exist and be a directory (the one check, :func:`mentor_local.paths.check_repo`)."""
 
 
 def settings_for(args: argparse.Namespace, repo: Path | None) -> Settings:
