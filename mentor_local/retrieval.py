@@ -7,10 +7,14 @@ merged into one, so a function split into parts comes back once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from mentor_local.domain import Hit
+from mentor_local.domain import Hit, Source
+from mentor_local.protocols import HybridIndex
 
 RRF_K = 10  # a small k trusts the head of each list: measured on the dev set, 60 let weak keyword matches bury the dense rank-1 hit
 CANDIDATES = 60
@@ -26,30 +30,52 @@ def rrf(lists: list[list[str]], weights: list[float] | None = None) -> dict[str,
     return scores
 
 
-def _merge(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+@dataclass
+class _Candidate:
+    """One chunk found by either search, with its fused score; merged with its neighbours in place."""
+
+    id: str
+    path: str
+    source: Source
+    start_line: int
+    end_line: int
+    kind: str
+    symbol: str
+    qualname: str
+    text: str
+    meta: dict[str, object]  # the chunk's JSON metadata
+    score: float
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], score: float) -> _Candidate:
+        return cls(id=row["id"], path=row["path"], source=row["source"], start_line=row["start_line"],
+                   end_line=row["end_line"], kind=row["kind"], symbol=row["symbol"], qualname=row["qualname"],
+                   text=row["text"], meta=row["meta"], score=score)
+
+
+def _merge(hits: list[_Candidate]) -> list[_Candidate]:
     """Merge hits of one file that overlap, or are parts of one symbol, while the span stays short.
 
     Repeated until nothing merges, so no two returned hits of a file overlap (unless merging
     them would exceed ``MAX_MERGED_LINES``).  The better-ranked hit keeps its place and symbol.
     """
-    out = [dict(h, first_text_line=h["start_line"]) for h in hits]
+    out = [dataclasses.replace(h) for h in hits]
     changed = True
     while changed:
         changed = False
         for i, m in enumerate(out):
             for j in range(i + 1, len(out)):
                 h = out[j]
-                overlap = h["start_line"] <= m["end_line"] and h["end_line"] >= m["start_line"]
-                same = m["symbol"] == h["symbol"] and m["kind"] == h["kind"]
-                span = max(m["end_line"], h["end_line"]) - min(m["start_line"], h["start_line"]) + 1
+                overlap = h.start_line <= m.end_line and h.end_line >= m.start_line
+                same = m.symbol == h.symbol and m.kind == h.kind
+                span = max(m.end_line, h.end_line) - min(m.start_line, h.start_line) + 1
                 if (same or overlap) and span <= MAX_MERGED_LINES:
-                    if h["end_line"] < m["start_line"] or h["start_line"] > m["end_line"]:
-                        m["text"] = (h["text"] + "\n" + m["text"]) if h["start_line"] < m["start_line"] \
-                            else (m["text"] + "\n" + h["text"])
-                    elif h["start_line"] < m["start_line"] or h["end_line"] > m["end_line"]:
-                        m["text"] = h["text"] if len(h["text"]) > len(m["text"]) else m["text"]
-                    m["start_line"] = min(m["start_line"], h["start_line"])
-                    m["end_line"] = max(m["end_line"], h["end_line"])
+                    if h.end_line < m.start_line or h.start_line > m.end_line:
+                        m.text = (h.text + "\n" + m.text) if h.start_line < m.start_line else (m.text + "\n" + h.text)
+                    elif h.start_line < m.start_line or h.end_line > m.end_line:
+                        m.text = h.text if len(h.text) > len(m.text) else m.text
+                    m.start_line = min(m.start_line, h.start_line)
+                    m.end_line = max(m.end_line, h.end_line)
                     del out[j]
                     changed = True
                     break
@@ -58,7 +84,7 @@ def _merge(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def hybrid_search(index: Any, query: str, k: int = 10, source: str = "all") -> list[Hit]:
+def hybrid_search(index: HybridIndex, query: str, k: int = 10, source: str = "all") -> list[Hit]:
     if source not in ("all", "code", "knowledge"):
         from mentor_local.errors import UserInputError
 
@@ -77,32 +103,32 @@ def hybrid_search(index: Any, query: str, k: int = 10, source: str = "all") -> l
     scores = rrf(lists)
     ranked = sorted(scores, key=lambda c: -scores[c])[: CANDIDATES * 2]
     rows = index.catalog.chunk_rows(ranked)
-    per_file: dict[str, list[dict[str, Any]]] = {}
+    per_file: dict[str, list[_Candidate]] = {}
     order: list[str] = []
     for cid in ranked:
         row = rows.get(cid)
         if row is None:  # a vector whose catalog row is gone (mid-update): skip it
             continue
-        row = dict(row, score=scores[cid])
-        if row["path"] not in per_file:
-            per_file[row["path"]] = []
-            order.append(row["path"])
-        per_file[row["path"]].append(row)
+        c = _Candidate.from_row(row, scores[cid])
+        if c.path not in per_file:
+            per_file[c.path] = []
+            order.append(c.path)
+        per_file[c.path].append(c)
     cap = max(1, int(index.settings.per_file_cap))
-    merged: list[dict[str, Any]] = []
+    merged: list[_Candidate] = []
     for path in order:
         rows_of_file = _merge(per_file[path])
-        limit = 1 if rows_of_file[0]["source"] == "knowledge" else cap
+        limit = 1 if rows_of_file[0].source == "knowledge" else cap
         merged.extend(rows_of_file[:limit])
-    merged.sort(key=lambda r: -r["score"])
+    merged.sort(key=lambda r: -r.score)
     elapsed = (time.perf_counter() - t0) * 1000
     hits: list[Hit] = []
     for r in merged[:k]:
-        meta = dict(r["meta"])
+        meta = dict(r.meta)
         if "card_id" in meta:
             meta.setdefault("id", meta["card_id"])  # a card hit names its card as `id` too
         meta["search_ms"] = round(elapsed, 2)
-        hits.append(Hit(path=r["path"], start_line=r["start_line"], end_line=r["end_line"], symbol=r["symbol"],
-                        kind=r["kind"], source=r["source"], score=round(r["score"], 6), qualname=r["qualname"],
-                        text=r["text"], chunk_id=r["id"], metadata=meta))
+        hits.append(Hit(path=r.path, start_line=r.start_line, end_line=r.end_line, symbol=r.symbol,
+                        kind=r.kind, source=r.source, score=round(r.score, 6), qualname=r.qualname,
+                        text=r.text, chunk_id=r.id, metadata=meta))
     return hits
