@@ -7,17 +7,15 @@ Code, Evolution.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mentor_local.errors import UserInputError
+from mentor_local.indexing import markdown
 from mentor_local.topics import AREAS, LEVELS, TOPICS
 
 SECTIONS: tuple[str, ...] = ("Consider", "Why", "Trade-offs", "Code", "Evolution")
-_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
-_HEADING = re.compile(r"^##\s+(.+?)\s*$")
-_FENCE = re.compile(r"^```")
 
 
 class CardError(UserInputError):
@@ -35,42 +33,29 @@ class Card:
     sections: dict[str, str] = field(default_factory=dict)
     section_lines: dict[str, tuple[int, int]] = field(default_factory=dict)
     """1-based inclusive line range of each section, heading included."""
+    blocks: tuple[tuple[str, str, int], ...] = ()
+    """``(info string, code, first code line)`` of every fenced block in the Code section."""
 
     def code_blocks(self) -> list[tuple[str, str, int]]:
-        """``(info string, code, first line)`` for every fenced block in the card."""
-        return code_blocks(self.sections.get("Code", ""), self.section_lines.get("Code", (1, 1))[0])
+        """``(info string, code, first line)`` for every fenced block in the card's Code section."""
+        return list(self.blocks)
 
 
 def code_blocks(text: str, first_line: int = 1) -> list[tuple[str, str, int]]:
-    blocks: list[tuple[str, str, int]] = []
-    info: str | None = None
-    buf: list[str] = []
-    start = 0
-    for i, line in enumerate(text.splitlines()):
-        if _FENCE.match(line.strip()):
-            if info is None:
-                info, buf, start = line.strip()[3:].strip(), [], first_line + i + 1
-            else:
-                blocks.append((info, "\n".join(buf) + "\n", start))
-                info = None
-        elif info is not None:
-            buf.append(line)
-    return blocks
+    """``(info string, code, line of the code's first line)`` for every fenced block in Markdown ``text``.
+
+    ``first_line`` is the line number of the text's first line.
+    """
+    return [(f.info, f.code, first_line + f.line + 1) for f in markdown.parse(text).fences]
 
 
-def parse_card(path: Path, rel: str | None = None) -> Card:
+def _front_matter(doc: markdown.Document, rel: str) -> dict[str, Any]:
     import yaml
 
-    rel = rel or f"knowledge/{path.name}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CardError(f"{rel}: cannot read: {exc}") from exc
-    m = _FRONT.match(text)
-    if not m:
+    if doc.front_matter is None:
         raise CardError(f"{rel}: no YAML front matter (--- ... ---) at the top")
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
+        meta = yaml.safe_load(doc.front_matter) or {}
     except yaml.YAMLError as exc:
         raise CardError(f"{rel}: bad front matter: {exc}") from exc
     if not isinstance(meta, dict):
@@ -78,6 +63,17 @@ def parse_card(path: Path, rel: str | None = None) -> Card:
     for key in ("id", "title", "topics", "areas", "level"):
         if key not in meta:
             raise CardError(f"{rel}: front matter lacks {key!r}")
+    return meta
+
+
+def parse_card(path: Path, rel: str | None = None) -> Card:
+    rel = rel or f"knowledge/{path.name}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CardError(f"{rel}: cannot read: {exc}") from exc
+    doc = markdown.parse(text)
+    meta = _front_matter(doc, rel)
     topics = tuple(meta.get("topics") or ())
     areas = tuple(meta.get("areas") or ())
     bad_topics = [t for t in topics if t not in TOPICS]
@@ -89,27 +85,19 @@ def parse_card(path: Path, rel: str | None = None) -> Card:
     if meta["level"] not in LEVELS:
         raise CardError(f"{rel}: level must be one of {LEVELS}")
 
-    front_lines = m.group(0).count("\n")
-    lines = text[m.end():].splitlines()
-    sections: dict[str, list[str]] = {}
+    # A section runs from its ``##`` heading to the line before the next one (or the end of the card).
+    lines = text.splitlines()
+    starts = [h for h in doc.headings if h.level == 2 and h.line >= doc.body_line]
+    sections: dict[str, str] = {}
     spans: dict[str, tuple[int, int]] = {}
-    current: str | None = None
-    in_fence = False
-    for i, line in enumerate(lines):
-        lineno = front_lines + i + 1
-        if _FENCE.match(line.strip()):
-            in_fence = not in_fence
-        h = None if in_fence else _HEADING.match(line)
-        if h:
-            current = h.group(1)
-            sections[current] = []
-            spans[current] = (lineno, lineno)
-        elif current is not None:
-            sections[current].append(line)
-            spans[current] = (spans[current][0], lineno)
+    for h, after in zip(starts, [*(h.line for h in starts[1:]), len(lines)], strict=True):
+        sections[h.text] = "\n".join(lines[h.line + 1:after]).strip()
+        spans[h.text] = (h.line + 1, max(after, h.line + 1))
     missing = [s for s in SECTIONS if s not in sections]
     if missing:
         raise CardError(f"{rel}: missing sections {missing}")
+    first, last = spans["Code"]
+    blocks = tuple((f.info, f.code, f.line + 2) for f in doc.fences if first <= f.line + 1 <= last)
     return Card(
         id=str(meta["id"]),
         title=str(meta["title"]),
@@ -117,8 +105,9 @@ def parse_card(path: Path, rel: str | None = None) -> Card:
         areas=areas,
         level=str(meta["level"]),
         path=rel,
-        sections={k: "\n".join(v).strip() for k, v in sections.items()},
+        sections=sections,
         section_lines=spans,
+        blocks=blocks,
     )
 
 

@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable
 
 from mentor_local.domain import Chunk
+from mentor_local.indexing import markdown
 
 MAX_CHARS = 1200
-_MD_HEADING = re.compile(r"^#{1,6}\s+\S")
+_MARKDOWN = (".md", ".markdown", ".rst")
 _INI_SECTION = re.compile(r"^\s*\[\[?[^\]]+\]\]?\s*$")
 _YAML_KEY = re.compile(r"^[A-Za-z0-9_\"'.-][^:#]*:(\s|$)")
 
@@ -52,22 +53,20 @@ def _trim(lines: list[str], first: int, last: int) -> tuple[int, int] | None:
     return (first, last) if first <= last else None
 
 
-def _md_title(lines: list[str], first: int) -> str:
-    line = lines[first].strip()
-    return line.lstrip("#").strip() if line.startswith("#") else ""
+def _md_pieces(lines: list[str], rst: bool = False) -> tuple[list[tuple[int, int]], dict[int, str]]:
+    """Markdown pieces, a new one at each top-level heading; and each heading's text by its line.
+
+    In reST only ``#`` headings count (as they always have): its underlined titles are no Markdown.
+    """
+    doc = markdown.parse("\n".join(lines))
+    titles = {h.line: h.text for h in doc.headings if not (rst and h.underlined)}
+    return _pieces(lines, lambda i, line: i in titles), titles
 
 
 def splitter_for(path: str) -> Callable[[list[str]], list[tuple[int, int]]]:
     name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith((".md", ".markdown", ".rst")):
-        in_fence = [False]
-
-        def md(i: int, line: str) -> bool:
-            if line.lstrip().startswith("```"):
-                in_fence[0] = not in_fence[0]
-            return not in_fence[0] and bool(_MD_HEADING.match(line))
-
-        return lambda lines: _pieces(lines, md)
+    if name.endswith(_MARKDOWN):
+        return lambda lines: _md_pieces(lines, name.endswith(".rst"))[0]
     if name.endswith((".toml", ".ini", ".cfg")):
         return lambda lines: _pieces(lines, lambda i, line: bool(_INI_SECTION.match(line)))
     if name.endswith((".yaml", ".yml")):
@@ -82,7 +81,12 @@ def chunk_text(path: str, text: str, source: str = "code", extra: dict[str, str]
     chunks: list[Chunk] = []
     # Merge small neighbouring pieces so that a file of one-liners is not a chunk per line.
     merged: list[tuple[int, int]] = []
-    for first, last in splitter_for(path)(lines):
+    is_md = path.lower().endswith(_MARKDOWN)
+    if is_md:
+        pieces, titles = _md_pieces(lines, path.lower().endswith(".rst"))
+    else:
+        pieces, titles = splitter_for(path)(lines), {}
+    for first, last in pieces:
         trimmed = _trim(lines, first, last)
         if trimmed is None:
             continue
@@ -90,11 +94,10 @@ def chunk_text(path: str, text: str, source: str = "code", extra: dict[str, str]
             merged[-1] = (merged[-1][0], trimmed[1])
         else:
             merged.append(trimmed)
-    is_md = path.lower().endswith((".md", ".markdown", ".rst"))
     for first, last in merged:
         for part, (a, b) in enumerate(_windows(lines, first, last)):
             body = "\n".join(lines[a:b + 1])
-            title = _md_title(lines, first) if is_md else lines[first].strip()[:80]
+            title = titles.get(first, "") if is_md else lines[first].strip()[:80]
             kind = "section"
             header = f"# {path}\n# {kind} {title}\n" if title else f"# {path}\n"
             if part:
