@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from mentor_local import errors
+from mentor_local.answer.backends.worker_child import ModelConfig
 from mentor_local.errors import BackendError, MentorError, ModelCrashed, ModelError
 from mentor_local.protocols import Message, TokenStream
 from mentor_local.runtime_build import signal_name
@@ -115,7 +116,7 @@ class _Gone(Exception):
 class _Child:
     """One model process: its pipes, a thread reading its replies, and the tail of its stderr."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: ModelConfig) -> None:
         import mentor_local
 
         root = str(Path(mentor_local.__file__).resolve().parents[1])
@@ -240,8 +241,8 @@ class WorkerBackend:
         # becomes a ModelError here), so no separate test load is needed.
         self.model_path = Path(model_path)
         self.temperature = temperature
-        self._config: dict[str, Any] = {"model_path": str(self.model_path), "n_ctx": n_ctx, "gpu_layers": gpu_layers,
-                                        "threads": threads, "temperature": temperature, "seed": seed}
+        self._config: ModelConfig = {"model_path": str(self.model_path), "n_ctx": n_ctx, "gpu_layers": gpu_layers,
+                                      "threads": threads, "temperature": temperature, "seed": seed}
         self._lock = threading.RLock()
         self._cell: list[_Child | None] = [None]
         self._attrs: dict[str, Any] | None = None

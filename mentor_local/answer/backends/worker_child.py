@@ -32,14 +32,54 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
-STREAMS = frozenset({"chat", "complete"})
+from mentor_local.protocols import ChatModel, Message, TokenStream
+
+if TYPE_CHECKING:
+    from mentor_local.answer.backends.llama import LlamaBackend
+
+STREAMS = frozenset({"chat"})
 CALLS = frozenset({"count_tokens", "count_many", "info"})
 PR_SET_PDEATHSIG = 1
 FAKE_ENV = "MENTOR_WORKER_FAKE"
+
+
+class ModelConfig(TypedDict):
+    """What the parent asks the child to load (the command line's JSON)."""
+
+    model_path: str
+    n_ctx: int
+    gpu_layers: str | int | None
+    threads: int | None
+    temperature: float
+    seed: int
+
+
+class FakeSpec(TypedDict, total=False):
+    """``MENTOR_WORKER_FAKE``: how ``FakeModel`` behaves (see its docstring)."""
+
+    tokens: list[str]
+    delay: float
+    load_s: float
+    load_error: str
+    chat_template: bool
+    die: str
+    die_after: int
+    die_on_load: str
+    marker: str
+
+
+class ServedModel(ChatModel, Protocol):
+    """The model a child serves: a chat model that also says how it runs."""
+
+    @property
+    def gpu_layers(self) -> int: ...
+
+    @property
+    def threads(self) -> int: ...
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -62,7 +102,7 @@ class _Out:
         self._fd = fd
         self._lock = threading.Lock()
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, object]) -> None:
         data = (json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             view = memoryview(data)
@@ -98,8 +138,8 @@ class FakeModel:
     first, so the next process lives — a test re-arms a crash by creating it again).
     """
 
-    def __init__(self, spec: dict[str, Any], model_path: Path, *, n_ctx: int = 4096,
-                 gpu_layers: str | int | None = "auto", threads: int | None = None, **_: Any) -> None:
+    def __init__(self, spec: FakeSpec, model_path: Path, *, n_ctx: int = 4096,
+                 gpu_layers: str | int | None = "auto", threads: int | None = None) -> None:
         self.spec = spec
         time.sleep(float(spec.get("load_s", 0.0)))
         if spec.get("die_on_load"):
@@ -115,14 +155,20 @@ class FakeModel:
         self.chat_template = bool(spec.get("chat_template", True))
         self.tokens = [str(t) for t in spec.get("tokens", ["The fake ", "model ", "says ", "hello. "])]
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         return {"path": str(self.model_path), "chat_template": self.chat_template, "n_ctx": self.n_ctx,
                 "gpu_layers": self.gpu_layers, "threads": self.threads, "backend": "fake"}
+
+    def wait_ready(self) -> FakeModel:
+        return self
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def _pieces(self, max_tokens: int) -> Iterator[str]:
+    def _pieces(self, max_tokens: int) -> TokenStream:
         die_after = int(self.spec.get("die_after", 2))
         for n, piece in enumerate(self.tokens[:max_tokens]):
             if n == die_after:
@@ -153,26 +199,37 @@ class FakeModel:
         time.sleep(10)  # a blocked or handled signal must not let the script go on as if nothing happened
         os._exit(4)
 
-    def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         return self._pieces(max_tokens)
 
 
-def _load(config: dict[str, Any]) -> Any:
-    path = Path(config.pop("model_path"))
+def _load(config: ModelConfig) -> FakeModel | LlamaBackend:
+    path = Path(config["model_path"])
     fake = os.environ.get(FAKE_ENV)
     if fake:
-        return FakeModel(json.loads(fake), path, **config)
+        return FakeModel(json.loads(fake), path, n_ctx=config["n_ctx"], gpu_layers=config["gpu_layers"],
+                         threads=config["threads"])
     from mentor_local.answer.backends.llama import LlamaBackend
 
     # No probe: this process is the probe (a crash while loading is reported by the parent).
-    return LlamaBackend(path, probe=False, **config)
+    return LlamaBackend(path, probe=False, n_ctx=config["n_ctx"], gpu_layers=config["gpu_layers"],
+                        threads=config["threads"], temperature=config["temperature"], seed=config["seed"])
 
 
-def _count_many(model: Any, texts: Sequence[str]) -> list[int]:
+def _count_many(model: ServedModel, texts: Sequence[str]) -> list[int]:
     return [int(model.count_tokens(t)) for t in texts]
 
 
-def _error(request_id: int, exc: BaseException) -> dict[str, Any]:
+def _call(model: ServedModel, method: str, args: list[Any], kwargs: dict[str, Any]) -> object:
+    """A call request's value (``args`` and ``kwargs`` as the JSON request carried them)."""
+    if method == "count_many":
+        return _count_many(model, *args)
+    if method == "count_tokens":
+        return model.count_tokens(*args, **kwargs)
+    return model.info()
+
+
+def _error(request_id: int, exc: BaseException) -> dict[str, object]:
     from mentor_local.errors import MentorError
 
     if isinstance(exc, MentorError):
@@ -181,7 +238,7 @@ def _error(request_id: int, exc: BaseException) -> dict[str, Any]:
             "hint": ""}
 
 
-def serve(model: Any, inbox: queue.Queue[dict[str, Any]], cancelled: set[int], out: _Out) -> None:
+def serve(model: ServedModel, inbox: queue.Queue[dict[str, Any]], cancelled: set[int], out: _Out) -> None:
     while True:
         request = inbox.get()
         rid = int(request.get("id", 0))
@@ -189,19 +246,17 @@ def serve(model: Any, inbox: queue.Queue[dict[str, Any]], cancelled: set[int], o
         args, kwargs = list(request.get("a") or []), dict(request.get("k") or {})
         try:
             if request.get("op") == "stream" and method in STREAMS:
-                pieces = getattr(model, method)(*args, **kwargs)
+                pieces = model.chat(*args, **kwargs)
                 try:
                     for piece in pieces:
                         if rid in cancelled:
                             break
                         out.send({"id": rid, "t": "tok", "s": piece})
                 finally:
-                    close = getattr(pieces, "close", None)
-                    if close is not None:
-                        close()
+                    pieces.close()
                 out.send({"id": rid, "t": "end"})
             elif request.get("op") == "call" and method in CALLS:
-                value = _count_many(model, *args) if method == "count_many" else getattr(model, method)(*args, **kwargs)
+                value = _call(model, method, args, kwargs)
                 out.send({"id": rid, "t": "ok", "v": value})
             else:
                 out.send({"id": rid, "t": "err", "kind": "", "msg": f"unknown request {request.get('op')}:{method}",
@@ -218,17 +273,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = _Out(os.dup(1))
     os.dup2(2, 1)  # native code that prints to stdout now writes to stderr, never into the protocol
-    config = json.loads(args[0]) if args else {}
+    config: ModelConfig = json.loads(args[0] if args else "{}")
     inbox: queue.Queue[dict[str, Any]] = queue.Queue()
     cancelled: set[int] = set()
     # Reading stdin starts before the load, so a parent that dies while the model loads ends this process too.
     threading.Thread(target=_read_requests, args=(inbox, cancelled), daemon=True, name="requests").start()
     try:
-        model = _load(dict(config))
+        model = _load(config)
     except Exception as exc:
         out.send(_error(0, exc))
         return 0
-    attrs = {name: getattr(model, name) for name in ("n_ctx", "chat_template", "gpu_layers", "threads")}
+    attrs = {"n_ctx": model.n_ctx, "chat_template": model.chat_template, "gpu_layers": model.gpu_layers,
+             "threads": model.threads}
     out.send({"t": "ready", "attrs": attrs, "info": model.info(), "pid": os.getpid()})
     serve(model, inbox, cancelled, out)
     return 0
