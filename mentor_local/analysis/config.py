@@ -3,14 +3,20 @@
     [tool.mentor]
     disable = ["print-instead-of-logging", "S311"]   # topics or rule ids never reported
     exclude = ["migrations/*", "legacy/**"]          # path globs (repo-relative) not reviewed
+
+``exclude`` patterns follow ``.gitignore`` rules: ``**`` spans folders, ``*`` does not, a pattern
+without a slash matches at any depth, and a matched folder excludes everything inside it.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
+
+from pathspec import PathSpec
 
 from mentor_local.errors import ConfigError
 
@@ -23,8 +29,17 @@ class ReviewConfig:
     def disabled(self, topic: str, rule: str) -> bool:
         return topic.lower() in self.disable or rule.lower() in self.disable
 
+    @cached_property
+    def _exclude_spec(self) -> PathSpec[Any]:
+        return PathSpec.from_lines("gitignore", self.exclude)
+
     def excluded(self, path: str) -> bool:
-        return any(fnmatch.fnmatch(path, pat) or path.startswith(pat.rstrip("/") + "/") for pat in self.exclude)
+        """Whether the repo-relative POSIX ``path``, or a folder above it, matches an ``exclude`` pattern."""
+        if not self.exclude:
+            return False
+        parts = path.split("/")
+        folders = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+        return any(self._exclude_spec.match_file(p) for p in (*folders, path))
 
 
 def load_review_config(repo: Path) -> ReviewConfig:

@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from mentor_local.domain import RepoProfile
 from mentor_local.paths import check_repo
 
@@ -57,6 +61,7 @@ _ROOT_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile", "Pipfile.lock", 
                "environment.yaml", "conda-lock.yml", "setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 _VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
+_CONDA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a conda spec's name: up to its version or build
 
 
 def profile(path: str | Path, *, max_file_bytes: int = 1_000_000) -> RepoProfile:
@@ -176,16 +181,37 @@ def _dependency_manager(repo: Path, rel: set[str], pyproject: dict[str, Any]) ->
 
 
 def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name.strip().lower())
+    return canonicalize_name(name.strip())
 
 
-def _names(specs: Iterable[Any]) -> set[str]:
-    out = set()
-    for spec in specs:
-        if isinstance(spec, str):
-            m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
+def _requirement_name(spec: str) -> str | None:
+    """The distribution a PEP 508 line names (``Django>=4.2; python_version>'3.9'`` -> django), else ``None``."""
+    spec = spec.split(" #", 1)[0].strip().removesuffix("\\").strip()  # pip's inline comment, line continuation
+    try:
+        return canonicalize_name(Requirement(spec).name)
+    except InvalidRequirement:
+        return None
+
+
+def _names(specs: Iterable[object]) -> set[str]:
+    return {name for spec in specs if isinstance(spec, str) and (name := _requirement_name(spec))}
+
+
+def _conda_names(path: Path) -> set[str]:
+    """The packages a conda ``environment.yml`` lists: conda specs (``numpy=1.26``, ``conda-forge::scipy``) and its pip list."""
+    try:
+        env = yaml.safe_load(_read(path))
+    except yaml.YAMLError:
+        return set()
+    deps = env.get("dependencies") if isinstance(env, dict) else None
+    out: set[str] = set()
+    for dep in deps if isinstance(deps, list) else []:
+        if isinstance(dep, str):
+            m = _CONDA_NAME.match(dep.rsplit("::", 1)[-1].strip())
             if m:
-                out.add(_norm(m.group(1)))
+                out.add(_norm(m.group(0)))
+        elif isinstance(dep, dict) and isinstance(dep.get("pip"), list):
+            out |= _names(dep["pip"])
     return out
 
 
@@ -195,7 +221,7 @@ def _dependencies(repo: Path, rel: set[str], pyproject: dict[str, Any]) -> set[s
     deps |= _names(project.get("dependencies", []))
     for group in list(project.get("optional-dependencies", {}).values()) + list(
             pyproject.get("dependency-groups", {}).values()):
-        deps |= _names(g for g in group if isinstance(g, str))
+        deps |= _names(group)
     poetry = pyproject.get("tool", {}).get("poetry", {})
     deps |= {_norm(k) for k in poetry.get("dependencies", {})}
     deps |= {_norm(k) for k in poetry.get("dev-dependencies", {})}
@@ -217,7 +243,7 @@ def _dependencies(repo: Path, rel: set[str], pyproject: dict[str, Any]) -> set[s
             deps |= _names(m.group(1).splitlines())
     for name in ("environment.yml", "environment.yaml"):
         if (repo / name).is_file():
-            deps |= _names(re.findall(r"^\s*-\s*([A-Za-z0-9][\w.-]*)", _read(repo / name), re.M))
+            deps |= _conda_names(repo / name)
     return deps
 
 
