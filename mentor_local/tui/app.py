@@ -3,6 +3,10 @@
 Startup paints first; opening the index, loading the model and reviewing the
 repo run in thread workers afterwards.  Workers report through messages
 (``messages.py``); every worker error becomes a message in the app, never a crash.
+
+``MentorApp`` is the screen (layout, keys, start-up); it hands each job to its own part:
+``conversation`` (asking and answering), ``sessions.service`` (saved conversations, export,
+clipboard), ``indexing`` (re-indexing) and ``navigation`` (the code viewer).
 """
 
 from __future__ import annotations
@@ -12,25 +16,28 @@ import contextlib
 import functools
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Footer, Label, ProgressBar, Static, TabbedContent, TabPane
-from textual.worker import Worker, get_current_worker
 
-from mentor_local.errors import IndexMissingError, MentorError, ModelCrashed
+from mentor_local.errors import IndexMissingError, MentorError
 from mentor_local.settings import Settings
 from mentor_local.tui import backend
 from mentor_local.tui import messages as msg
-from mentor_local.tui.safe import Ref, clean, parse_href, resolve_in
-from mentor_local.tui.sessions import SessionStore
-from mentor_local.tui.widgets.chat import ChatPane, ChatTurn
+from mentor_local.tui.conversation import ConversationController, error_text
+from mentor_local.tui.indexing import IndexingController
+from mentor_local.tui.navigation import CodeNavigator
+from mentor_local.tui.sessions.service import SessionService
+from mentor_local.tui.sessions.store import SessionStore
+from mentor_local.tui.widgets.chat import ChatPane
 from mentor_local.tui.widgets.findings import FindingsPane
 from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.sources import SourcesPane
@@ -40,14 +47,17 @@ if TYPE_CHECKING:
     from textual.command import Provider
     from textual.widgets import Markdown
 
+    from mentor_local.domain import Finding
+    from mentor_local.protocols import ChatModel
+
 
 # Screens, the palette provider, Markdown and Syntax are imported when first used, not here:
 # what the first frame does not show must not delay it (markdown-it, pygments, the palette).
 
-MAX_VIEW_BYTES = 4_000_000
+_M = TypeVar("_M", bound=Message)
 
 
-def _after_teardown_ok(handler: Any) -> Any:
+def _after_teardown_ok(handler: Callable[[MentorApp, _M], None]) -> Callable[[MentorApp, _M], None]:
     """For news from workers: a report that lands while the app tears its widgets down is dropped.
 
     A worker (index, model, review) can post after the user quit; its handler then finds no
@@ -56,13 +66,12 @@ def _after_teardown_ok(handler: Any) -> Any:
     from textual.css.query import NoMatches
 
     @functools.wraps(handler)
-    def wrapper(self: Any, message: Any) -> Any:
+    def wrapper(self: MentorApp, message: _M) -> None:
         try:
-            return handler(self, message)
+            handler(self, message)
         except NoMatches:
             if self.default_screen.query(StatusBar):
                 raise
-            return None
 
     return wrapper
 
@@ -71,12 +80,6 @@ def _mentor_commands() -> type[Provider]:
     from mentor_local.tui.commands import MentorCommands
 
     return MentorCommands
-
-
-def _error_text(exc: BaseException, what: str) -> str:
-    if isinstance(exc, MentorError):
-        return exc.one_line()
-    return f"{what}: {type(exc).__name__}: {exc}"
 
 
 class MentorApp(App[None]):
@@ -127,32 +130,23 @@ class MentorApp(App[None]):
         self.settings = settings
         self.index_dir = index_dir or settings.index_dir
         self._open_index = index_opener or backend.open_index
-        self._build_index = indexer or backend.build_index
         self._review = backend.SharedReview(reviewer or backend.review)
-        self._models: list[Any] = []  # local model processes started by the default factory (stopped on quit)
-        self._make_mentor = mentor_factory or functools.partial(backend.make_mentor, reviewer=self._review,
-                                                                opened=self._models)
-        self._load_cards = card_loader or backend.load_cards
-        self._store = sessions
-        self._home = home
-        self.index: Any = None
-        self.index_status: dict[str, Any] | None = None
-        self.mentor: Any = None
-        self.model_info: dict[str, Any] | None = None
-        self.findings: list[Any] = []
-        self.cards: dict[str, Any] | None = None
+        self._models: list[ChatModel] = []  # local model processes started by the default factory (stopped on quit)
+        self._make_mentor: backend.MentorFactory = mentor_factory or functools.partial(
+            backend.make_mentor, reviewer=self._review, opened=self._models)
+        self.index: backend.AppIndex | None = None
+        self.index_status: backend.IndexStatus | None = None
+        self.mentor: backend.MentorLike | None = None
+        self.model_info: backend.ModelInfo | None = None
+        self.findings: list[Finding] = []
         self.blocker: str | None = None  # why questions cannot be answered now, with the fix
-        self.history: list[tuple[str, str]] = []
-        self.conversation_id: int | None = None
-        self.last_answer: Any = None
-        self.indexing = False
-        self._turn_seq = 0
-        self._answering: ChatTurn | None = None
-        self._pending: ChatTurn | None = None
-        self._answer_worker: Worker[None] | None = None
         self._offered_refresh = False
         self.first_paint_at: float | None = None
         self.ready_at: float | None = None
+        self.conversation = ConversationController(self)
+        self.sessions = SessionService(self, sessions, home)
+        self.indexer = IndexingController(self, indexer or backend.build_index)
+        self.navigator = CodeNavigator(self, card_loader or backend.load_cards)
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -180,20 +174,8 @@ class MentorApp(App[None]):
 
     def _after_first_paint(self) -> None:
         self.first_paint_at = time.perf_counter()
-        self._open_and_load()
+        self.open_and_load()
         self._run_review()
-
-    @property
-    def store(self) -> SessionStore | None:
-        if self._store is None:
-            from mentor_local.tui.sessions import default_path
-
-            try:
-                self._store = SessionStore(default_path(self._home or self.settings.home))
-            except Exception as exc:  # an unwritable data dir must not stop the chat
-                self.notify(f"Conversations are not saved: {exc}", severity="warning", markup=False)
-                return None
-        return self._store
 
     def set_notice(self, text: str | None) -> None:
         notice = self.query_one("#notice", Static)
@@ -202,17 +184,19 @@ class MentorApp(App[None]):
 
     # ------------------------------------------------------------ startup work
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
-    def _open_and_load(self, previous_index: Any = None, previous_mentor: Any = None) -> None:
+    def open_and_load(self, previous_index: backend.AppIndex | None = None,
+                      previous_mentor: backend.MentorLike | None = None) -> None:
+        """Open the index, then load the model over it (again after a re-index, handing the old ones over)."""
         try:
             index = self._open_index(self.repo, self.index_dir, self.settings, previous_index)
         except IndexMissingError as exc:
             self.post_message(msg.IndexMissing(exc.one_line()))
             return
         except Exception as exc:
-            self.post_message(msg.IndexProblem(_error_text(exc, "cannot open the index")))
+            self.post_message(msg.IndexProblem(error_text(exc, "cannot open the index")))
             return
         try:
-            status = backend.index_status(index)
+            status: backend.IndexStatus | None = backend.index_status(index)
         except Exception:
             status = None  # counts are nice to have; the index itself opened fine
         self.post_message(msg.IndexOpened(index, status))
@@ -220,7 +204,7 @@ class MentorApp(App[None]):
             mentor = self._make_mentor(index, self.settings, previous_mentor)
             info = backend.describe_model(mentor, self.settings)
         except Exception as exc:
-            error = _error_text(exc, "the model failed to load")
+            error = error_text(exc, "the model failed to load")
             if not isinstance(exc, MentorError):
                 error += " — check --model (a .gguf file) or run 'mentor doctor'"
             self.post_message(msg.ModelProblem(error))
@@ -232,9 +216,14 @@ class MentorApp(App[None]):
         try:
             findings = list(self._review(self.repo))
         except Exception as exc:
-            self.post_message(msg.FindingsReady([], _error_text(exc, "the review failed")))
+            self.post_message(msg.FindingsReady([], error_text(exc, "the review failed")))
             return
         self.post_message(msg.FindingsReady(findings))
+
+    def review_again(self) -> None:
+        """The repo changed (or the user asked): review it afresh."""
+        self._review.invalidate()
+        self._run_review()
 
     @_after_teardown_ok
     def on_index_opened(self, message: msg.IndexOpened) -> None:
@@ -243,10 +232,10 @@ class MentorApp(App[None]):
         self.index = message.index
         self.index_status = message.status
         self.query_one(StatusBar).set_index(message.status)
-        stale = int((message.status or {}).get("stale_files") or 0)
-        if stale and not self._offered_refresh and not self.indexing:
+        stale = message.status.stale_files if message.status is not None else 0
+        if stale and not self._offered_refresh and not self.indexer.running:
             self._offered_refresh = True
-            when = str((message.status or {}).get("last_indexed") or "")[:16].replace("T", " ")
+            when = message.status.when if message.status is not None else ""
             self.push_screen(
                 ConfirmScreen(
                     f"{stale} file(s) changed since the index was built ({when}).\n"
@@ -265,7 +254,7 @@ class MentorApp(App[None]):
         self.query_one(StatusBar).set_index(None, "none yet (ctrl+r builds it)")
         self.query_one(StatusBar).set_model(None, problem="waiting for an index")
         self.set_notice(self.blocker)
-        self._fail_pending(self.blocker)
+        self.conversation.fail_pending(self.blocker)
         self.push_screen(
             ConfirmScreen(
                 f"No index for {self.repo.name} yet.\nBuild it now? It reads and embeds every source file "
@@ -282,7 +271,7 @@ class MentorApp(App[None]):
         self.query_one(StatusBar).set_index(None, "not available")
         self.set_notice(f"Index: {message.error}")
         self.notify(message.error, title="Index", severity="error", timeout=10, markup=False)
-        self._fail_pending(message.error)
+        self.conversation.fail_pending(message.error)
 
     @_after_teardown_ok
     def on_model_problem(self, message: msg.ModelProblem) -> None:
@@ -290,7 +279,7 @@ class MentorApp(App[None]):
         self.query_one(StatusBar).set_model(None, problem=message.error)
         self.set_notice(f"Model: {message.error}")
         self.notify(message.error, title="Model", severity="error", timeout=10, markup=False)
-        self._fail_pending(message.error)
+        self.conversation.fail_pending(message.error)
 
     @_after_teardown_ok
     def on_mentor_ready(self, message: msg.MentorReady) -> None:
@@ -300,9 +289,7 @@ class MentorApp(App[None]):
         self.ready_at = time.perf_counter()
         self.set_notice(None)
         self.query_one(StatusBar).set_model(message.info)
-        if self._pending is not None:
-            turn, self._pending = self._pending, None
-            self._start_answer(turn)
+        self.conversation.model_ready()
 
     @_after_teardown_ok
     def on_findings_ready(self, message: msg.FindingsReady) -> None:
@@ -320,84 +307,19 @@ class MentorApp(App[None]):
             self.action_reindex()
 
     def action_reindex(self) -> None:
-        if self.indexing:
-            self.notify("Indexing is already running.", markup=False)
-            return
-        if self._answering is not None:
-            self.notify("Wait for the answer to finish (or Esc) before re-indexing.", markup=False)
-            return
-        self.indexing = True
-        previous = self.index
-        self.index = None
-        self.query_one("#index-progress").display = True
-        self.query_one("#index-stage", Label).update(Content("indexing: starting"))
-        self.query_one("#index-bar", ProgressBar).update(total=None, progress=0)
-        self.query_one(StatusBar).set_index(None, "indexing…")
-        self._index_repo(previous)
-
-    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
-    def _index_repo(self, previous: Any) -> None:
-        last = [0.0]
-
-        def progress(stage: str, done: int, total: int) -> None:
-            now = time.perf_counter()
-            if now - last[0] >= 0.05 or done >= total:  # the UI needs ~20 updates/s at most
-                last[0] = now
-                self.post_message(msg.IndexProgress(stage, done, total))
-
-        try:
-            report = self._build_index(self.repo, self.index_dir, self.settings, progress)
-        except Exception as exc:
-            self.post_message(msg.IndexBuilt(None, _error_text(exc, "indexing failed")))
-            return
-        self.post_message(msg.IndexBuilt(report))
-        self._open_and_load(previous, self.mentor)
+        self.indexer.start()
 
     @_after_teardown_ok
     def on_index_progress(self, message: msg.IndexProgress) -> None:
-        bar = self.query_one("#index-bar", ProgressBar)
-        bar.update(total=max(1, message.total), progress=message.done)
-        self.query_one("#index-stage", Label).update(
-            Content(f"indexing: {clean(message.stage)} {message.done}/{message.total}")
-        )
+        self.indexer.progressed(message)
 
     @_after_teardown_ok
     def on_index_built(self, message: msg.IndexBuilt) -> None:
-        self.indexing = False
-        self.query_one("#index-progress").display = False
-        if message.error:
-            self.blocker = self.blocker or message.error
-            self.query_one(StatusBar).set_index(None, "indexing failed")
-            self.set_notice(f"Index: {message.error}")
-            self.notify(message.error, title="Indexing failed", severity="error", timeout=10, markup=False)
-            return
-        report = message.report
-        done = getattr(report, "files_indexed", "?")
-        secs = getattr(report, "seconds", 0.0)
-        self.notify(f"Indexed: {done} file(s) updated in {secs:.1f} s.", title="Index", markup=False)
-        self._review.invalidate()
-        self._run_review()
+        self.indexer.built(message)
 
-    # ---------------------------------------------------------------- asking
+    # ------------------------------------------------------- the conversation
     async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
-        question = message.text
-        prompt = self.query_one(PromptInput)
-        if self._answering is not None or self._pending is not None:
-            self.notify("An answer is being written: wait, or press Esc to cancel it.", markup=False)
-            return
-        if self.blocker is not None and not self.indexing:
-            self.set_notice(self.blocker)
-            self.notify(self.blocker, severity="error", timeout=8, markup=False)
-            return
-        prompt.remember(question)
-        prompt.clear()
-        self._turn_seq += 1
-        turn = await self.query_one(ChatPane).add_turn(self._turn_seq, question)
-        if self.mentor is None or self.indexing:
-            self._pending = turn
-            turn.set_meta("waiting for the model and index to be ready…")
-            return
-        self._start_answer(turn)
+        await self.conversation.ask(message.text)
 
     def on_prompt_input_scroll_chat(self, message: PromptInput.ScrollChat) -> None:
         chat = self.query_one(ChatPane)
@@ -406,300 +328,49 @@ class MentorApp(App[None]):
         else:
             chat.scroll_page_down(animate=False)
 
-    def _start_answer(self, turn: ChatTurn) -> None:
-        self._answering = turn
-        turn.set_meta("thinking… (Esc cancels)")
-        self._answer_worker = self._answer(turn.turn_id, turn.question, tuple(self.history))
-
-    def _fail_pending(self, error: str) -> None:
-        if self._pending is not None:
-            turn, self._pending = self._pending, None
-            turn.set_meta(error, error=True)
-            self.query_one(PromptInput).restore(turn.question)
-
-    @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
-    def _answer(self, turn_id: int, question: str, history: Sequence[tuple[str, str]]) -> None:
-        worker = get_current_worker()
-        mentor = self.mentor
-        answer: Any = None
-        error: str | None = None
-        crashed = False
-        stream = None
-        try:
-            stream = mentor.stream(question, history)
-            for item in stream:
-                if worker.is_cancelled:
-                    break
-                if isinstance(item, str):
-                    # Posted at once: a model can pause for seconds between pieces (reading the next
-                    # section's prompt), and MarkdownStream already merges pieces that arrive quickly.
-                    self.post_message(msg.TokensArrived(turn_id, clean(item)))
-                else:
-                    answer = item
-        except Exception as exc:
-            error = _error_text(exc, "generation failed")
-            crashed = isinstance(exc, ModelCrashed)
-        finally:
-            close = getattr(stream, "close", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception:  # a generator that fails to close must not hide the real outcome
-                    error = error or "generation failed while stopping"
-        if worker.is_cancelled:
-            self.post_message(msg.AnswerFailed(turn_id, question, "Cancelled.", cancelled=True))
-        elif error is not None:
-            self.post_message(msg.AnswerFailed(turn_id, question, error, crashed=crashed))
-        elif answer is None:
-            self.post_message(msg.AnswerFailed(turn_id, question, "the model stopped without an answer"))
-        else:
-            self.post_message(msg.AnswerFinished(turn_id, question, answer))
-
-    def _turn(self, turn_id: int) -> ChatTurn | None:
-        found = [t for t in self.query_one(ChatPane).turns() if t.turn_id == turn_id]
-        return found[0] if found else None
-
     async def on_tokens_arrived(self, message: msg.TokensArrived) -> None:
-        turn = self._turn(message.turn_id)
-        if turn is not None:
-            if not turn.raw:
-                turn.set_meta("writing… (Esc cancels)")
-            await turn.write(message.text)
+        await self.conversation.tokens_arrived(message)
 
     async def on_answer_finished(self, message: msg.AnswerFinished) -> None:
-        answer = message.answer
-        turn = self._turn(message.turn_id)
-        text = clean(str(getattr(answer, "answer", "")))
-        if turn is not None:
-            await turn.finish(text)  # a long answer takes a moment to lay out: still "answering" until done
-            turn.set_meta(self._answer_meta(answer))
-        self._answering = None
-        self._answer_worker = None
-        self.last_answer = answer
-        self.history.append((message.question, text))
-        sources = list(getattr(answer, "sources", []) or [])
-        self.query_one(SourcesPane).set_hits(sources)
-        timings = getattr(answer, "timings", {}) or {}
-        self.query_one(StatusBar).set_speed(timings.get("decode_tokens_per_s"))
-        if self.model_info is not None:
-            self.query_one(StatusBar).set_model(self.model_info)  # after a crash: running again
-        self._save_turn(message.question, text, answer)
-
-    def _answer_meta(self, answer: Any) -> str:
-        timings = getattr(answer, "timings", {}) or {}
-        citations = list(getattr(answer, "citations", []) or [])
-        parts = [f"{len(getattr(answer, 'sources', []) or [])} sources (F2)"]
-        if citations:
-            valid = sum(1 for c in citations if getattr(c, "valid", False))
-            parts.append(f"{valid}/{len(citations)} citations checked")
-        if timings.get("decode_tokens_per_s"):
-            parts.append(f"{float(timings['decode_tokens_per_s']):.1f} tok/s")
-        if timings.get("total_s"):
-            parts.append(f"{float(timings['total_s']):.1f} s")
-        return " · ".join(parts)
-
-    def _save_turn(self, question: str, text: str, answer: Any) -> None:
-        store = self.store
-        if store is None:
-            return
-        try:
-            if self.conversation_id is None:
-                self.conversation_id = store.new_conversation(str(self.repo), question)
-            sources = [f"{h.path}:{h.start_line}-{h.end_line}" for h in getattr(answer, "sources", []) or []]
-            store.add_turn(self.conversation_id, question, text, {"sources": sources,
-                                                                   "timings": getattr(answer, "timings", {})})
-        except Exception as exc:
-            self.notify(f"Could not save the conversation: {exc}", severity="warning", markup=False)
+        await self.conversation.answer_finished(message)
 
     async def on_answer_failed(self, message: msg.AnswerFailed) -> None:
-        turn = self._turn(message.turn_id)
-        self._answering = None
-        self._answer_worker = None
-        if turn is not None:
-            await turn.stop_stream()
-            note = "Cancelled — your question is back in the box." if message.cancelled else message.error
-            turn.set_meta(note, error=not message.cancelled)
-        self.query_one(PromptInput).restore(message.question)
-        if message.crashed:
-            self.query_one(StatusBar).set_model(None, note="stopped · restarts with the next question")
-        if not message.cancelled:
-            self.notify(message.error, title="Answer failed", severity="error", timeout=10, markup=False)
+        await self.conversation.answer_failed(message)
 
     def action_cancel(self) -> None:
-        if self._pending is not None:
-            turn, self._pending = self._pending, None
-            turn.set_meta("Cancelled — your question is back in the box.")
-            self.query_one(PromptInput).restore(turn.question)
+        self.conversation.cancel()
+
+    async def action_new_conversation(self) -> None:
+        if self.conversation.busy:
+            self.notify("Wait for the answer to finish (or Esc) first.", markup=False)
             return
-        if self._answering is None:
-            return
-        self._answering.set_meta("cancelling…")
-        # The worker first, so it reads as cancelled even if the Mentor then ends its stream with a partial Answer.
-        if self._answer_worker is not None:
-            self._answer_worker.cancel()
-        cancel = getattr(self.mentor, "cancel", None)
-        if callable(cancel):
-            cancel()
+        await self.conversation.clear()
+        self.sessions.forget()
+        self.query_one(PromptInput).focus()
+
+    # ------------------------------------------------- saved conversations
+    def action_sessions(self) -> None:
+        self.sessions.pick()
+
+    def action_export(self) -> None:
+        self.sessions.export()
+
+    def action_copy_answer(self) -> None:
+        self.sessions.copy_answer()
+
+    def action_copy_code(self) -> None:
+        self.sessions.copy_code()
 
     # ------------------------------------------------------- viewer and links
     def on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:  # from any Markdown, bubbled up
         message.stop()
-        ref = parse_href(message.href)
-        if ref is None:
-            self.notify(f"Links are not opened from mentor-tui: {clean(message.href)}", markup=False)
-            return
-        self.open_ref(ref)
+        self.navigator.open_href(message.href)
 
     def on_sources_pane_open_hit(self, message: SourcesPane.OpenHit) -> None:
-        hit = message.hit
-        note = f"{hit.symbol or hit.kind} · {hit.source} · score {hit.score:.3f}"
-        self.open_location(hit.path, hit.start_line, hit.end_line, note=note, knowledge=hit.source == "knowledge")
+        self.navigator.open_hit(message.hit)
 
     def on_findings_pane_open_finding(self, message: FindingsPane.OpenFinding) -> None:
-        f = message.finding
-        card = self.card(f.card) if f.card else None
-        note = f"{f.severity} · {f.topic} · {f.rule}: {f.message}"
-        self.open_location(f.path, f.line, f.end_line or f.line, note=note, card=card)
-
-    def card(self, card_id: str) -> Any:
-        if self.cards is None:
-            try:
-                self.cards = {c.id: c for c in self._load_cards()}
-            except Exception as exc:
-                self.notify(f"Cannot read the pattern cards: {exc}", severity="warning", markup=False)
-                self.cards = {}
-        return self.cards.get(card_id)
-
-    def open_ref(self, ref: Ref) -> None:
-        hit = next((h for h in getattr(self.last_answer, "sources", []) or [] if h.path == ref.path), None)
-        note = "cited in the answer" + (f" · {hit.symbol}" if hit is not None and hit.symbol else "")
-        self.open_location(ref.path, ref.start, ref.end, note=note, knowledge=ref.path.startswith("knowledge/"))
-
-    def open_location(
-        self, path: str, start: int, end: int, *, note: str = "", card: Any = None, knowledge: bool = False
-    ) -> None:
-        target = resolve_in(self.repo, path)
-        if target is None and knowledge:
-            from mentor_local.paths import knowledge_dir
-
-            target = resolve_in(knowledge_dir(), path.split("/", 1)[-1])
-        if target is None:
-            self.notify(f"Cannot open {path}: not a file inside {self.repo}", severity="error", markup=False)
-            return
-        try:
-            if target.stat().st_size > MAX_VIEW_BYTES:
-                raise OSError(f"larger than {MAX_VIEW_BYTES // 1_000_000} MB")
-            text = target.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            self.notify(f"Cannot read {path}: {exc}", severity="error", markup=False)
-            return
-        from mentor_local.tui.screens.code_view import CodeViewer
-
-        self.push_screen(CodeViewer(path, text, start, end, card=card, note=note))
-
-    # ------------------------------------------------------ conversations
-    async def action_new_conversation(self) -> None:
-        if self._answering is not None:
-            self.notify("Wait for the answer to finish (or Esc) first.", markup=False)
-            return
-        await self.query_one(ChatPane).clear_turns()
-        self.history.clear()
-        self.conversation_id = None
-        self.last_answer = None
-        self.query_one(SourcesPane).set_hits([])
-        self.query_one(PromptInput).focus()
-
-    def action_sessions(self) -> None:
-        from mentor_local.tui.screens.dialogs import PickScreen
-
-        store = self.store
-        if store is None:
-            return
-        convs = store.list_conversations()
-        mine = [c for c in convs if c.repo == str(self.repo)] + [c for c in convs if c.repo != str(self.repo)]
-        choices: list[tuple[Content, Any]] = []
-        for c in mine:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated))
-            where = "" if c.repo == str(self.repo) else f" · {Path(c.repo).name}"
-            choices.append((Content.assemble((clean(c.title), "bold"), (f"\n  {when} · {c.turns} turn(s){where}",
-                                                                         "$text-muted")), c.id))
-        self.push_screen(PickScreen("Resume a conversation", choices, "No saved conversations yet."), self._resume)
-
-    async def _resume(self, conversation_id: Any) -> None:
-        if conversation_id is None or self.store is None:
-            return
-        if self._answering is not None:
-            self.notify("Wait for the answer to finish (or Esc) first.", markup=False)
-            return
-        turns = self.store.turns(int(conversation_id))
-        chat = self.query_one(ChatPane)
-        await chat.clear_turns()
-        self.history = [(t.question, t.answer) for t in turns]
-        self.conversation_id = int(conversation_id)
-        self.last_answer = None
-        self.query_one(SourcesPane).set_hits([])
-        for t in turns:
-            self._turn_seq += 1
-            turn = await chat.add_turn(self._turn_seq, t.question)
-            await turn.finish(t.answer)
-            turn.set_meta(f"saved {time.strftime('%Y-%m-%d %H:%M', time.localtime(t.created))}")
-        self.notify(f"Resumed a conversation of {len(turns)} turn(s).", markup=False)
-
-    def action_export(self) -> None:
-        if self.conversation_id is None or self.store is None:
-            self.notify("Nothing to export yet: ask a question first.", markup=False)
-            return
-        from mentor_local.paths import app_home
-        from mentor_local.tui.screens.dialogs import InputScreen
-
-        default = app_home(self._home or self.settings.home) / "exports" / f"conversation-{self.conversation_id}.md"
-        self.push_screen(InputScreen("Export this conversation to (Markdown file):", str(default)), self._export_to)
-
-    def _export_to(self, path: str | None) -> None:
-        if not path or self.conversation_id is None or self.store is None:
-            return
-        target = Path(path).expanduser()
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(self.store.export_markdown(self.conversation_id), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"Cannot write {target}: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"Exported to {target}", title="Export", markup=False)
-
-    def _last_text(self) -> str:
-        turns = [t for t in self.query_one(ChatPane).turns() if t.raw]
-        return turns[-1].raw if turns else ""
-
-    def action_copy_answer(self) -> None:
-        text = self._last_text()
-        if not text:
-            self.notify("No answer to copy yet.", markup=False)
-            return
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied the last answer ({len(text)} characters).", markup=False)
-
-    def action_copy_code(self) -> None:
-        from mentor_local.knowledge import code_blocks
-        from mentor_local.tui.screens.dialogs import PickScreen
-
-        blocks = code_blocks(self._last_text())
-        if not blocks:
-            self.notify("The last answer has no code block.", markup=False)
-            return
-        if len(blocks) == 1:
-            self._copy_block(blocks[0][1])
-            return
-        choices: list[tuple[Content, Any]] = []
-        for info, code, _ in blocks:
-            first = next((ln for ln in code.splitlines() if ln.strip()), "")
-            choices.append((Content.assemble((info or "code", "bold"), " ", clean(first[:60])), code))
-        self.push_screen(PickScreen("Copy which code block?", choices), self._copy_block)
-
-    def _copy_block(self, code: Any) -> None:
-        if code:
-            self.copy_to_clipboard(str(code))
-            self.notify(f"Copied a code block ({len(str(code).splitlines())} lines).", markup=False)
+        self.navigator.open_finding(message.finding)
 
     # ------------------------------------------------------------- the rest
     def action_help(self) -> None:
@@ -723,8 +394,7 @@ class MentorApp(App[None]):
 
     def action_rereview(self) -> None:
         self.query_one(FindingsPane).set_findings([], note="Reviewing the repo…")
-        self._review.invalidate()
-        self._run_review()
+        self.review_again()
 
     def action_toggle_side(self) -> None:
         side = self.query_one("#side", TabbedContent)
@@ -737,8 +407,7 @@ class MentorApp(App[None]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def on_unmount(self) -> None:
-        if self._store is not None:
-            self._store.close()
+        self.sessions.close()
         # The model's process ends with the app (atexit would, later); closing never turns a quit into a traceback.
         with contextlib.suppress(Exception):
             backend.close_model(self.mentor, self._models)

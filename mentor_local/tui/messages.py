@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from mentor_local.domain import Answer, Finding, IndexReport
+    from mentor_local.tui.backend import AppIndex, IndexStatus, MentorLike, ModelInfo
 
 
 class TokensArrived(Message):
@@ -17,7 +21,7 @@ class TokensArrived(Message):
 
 
 class AnswerFinished(Message):
-    def __init__(self, turn_id: int, question: str, answer: Any) -> None:
+    def __init__(self, turn_id: int, question: str, answer: Answer) -> None:
         super().__init__()
         self.turn_id = turn_id
         self.question = question
@@ -38,7 +42,7 @@ class AnswerFailed(Message):
 
 
 class IndexOpened(Message):
-    def __init__(self, index: Any, status: dict[str, Any] | None) -> None:
+    def __init__(self, index: AppIndex, status: IndexStatus | None) -> None:
         super().__init__()
         self.index = index
         self.status = status
@@ -59,7 +63,7 @@ class IndexProblem(Message):
 
 
 class MentorReady(Message):
-    def __init__(self, mentor: Any, info: dict[str, Any]) -> None:
+    def __init__(self, mentor: MentorLike, info: ModelInfo) -> None:
         super().__init__()
         self.mentor = mentor
         self.info = info
@@ -80,14 +84,14 @@ class IndexProgress(Message):
 
 
 class IndexBuilt(Message):
-    def __init__(self, report: Any, error: str | None = None) -> None:
+    def __init__(self, report: IndexReport | None, error: str | None = None) -> None:
         super().__init__()
         self.report = report
         self.error = error
 
 
 class FindingsReady(Message):
-    def __init__(self, findings: list[Any], error: str | None = None) -> None:
+    def __init__(self, findings: list[Finding], error: str | None = None) -> None:
         super().__init__()
         self.findings = findings
         self.error = error

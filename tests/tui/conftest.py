@@ -68,12 +68,12 @@ async def ready(pilot: Any) -> None:
 
 async def ask(pilot: Any, question: str, limit: float = 15.0) -> None:
     app = pilot.app
-    before = len(app.history)
+    before = len(app.conversation.history)
     prompt = app.query_one("#prompt")
     prompt.focus()
     prompt.load_text(question)  # typing key by key is tested elsewhere; this keeps the tests fast
     await pilot.press("enter")
-    await wait_for(pilot, lambda: len(app.history) > before, limit, what="the answer")
+    await wait_for(pilot, lambda: len(app.conversation.history) > before, limit, what="the answer")
     await pilot.pause()
 
 

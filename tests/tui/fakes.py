@@ -116,7 +116,13 @@ class ScriptedMentor:
         self.calls: list[tuple[str, tuple[tuple[str, str], ...]]] = []
         self.hold: threading.Event | None = None  # when given, the stream pauses after its first piece until set
         self.cancelled = threading.Event()
-        self.model_info = {"path": "/models/fake-model.gguf", "gpu_layers": 0, "n_ctx": 4096, "chat_template": False}
+
+    @property
+    def chat_model(self) -> None:  # the scripted answers need no model
+        return None
+
+    def model_info(self) -> dict[str, object]:
+        return {"path": "/models/fake-model.gguf", "gpu_layers": 0, "n_ctx": 4096, "chat_template": False}
 
     def cancel(self) -> None:
         self.cancelled.set()

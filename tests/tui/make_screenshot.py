@@ -60,8 +60,8 @@ async def shoot(args: argparse.Namespace, svg: Path) -> None:
             raise SystemExit(app.blocker)
         app.query_one("#prompt").load_text(args.question)
         await pilot.press("enter")
-        while app.last_answer is None:
-            if app._answering is None and app._pending is None:
+        while app.conversation.last_answer is None:
+            if app.conversation.answering is None and app.conversation.pending is None:
                 raise SystemExit("the answer failed")
             await pilot.pause(0.2)
         await pilot.pause(0.5)

@@ -56,14 +56,14 @@ def test_stream_shows_partial_text_and_ui_stays_responsive(make_app: Any, backen
             hold = backend.mentors[-1].hold = threading.Event()  # the model stalls after its first piece
             await pilot.press(*"slow?", "enter")
             await wait_for(pilot, lambda: app.query(ChatTurn) and app.query_one(ChatTurn).raw, what="first tokens")
-            assert app.last_answer is None  # still streaming
+            assert app.conversation.last_answer is None  # still streaming
             # Keys are handled while the answer streams: type the next question.
             await pilot.press(*"next one")
             assert app.query_one(PromptInput).text == "next one"
             assert app.query_one(ChatTurn).markdown.source  # partial Markdown is on screen
-            assert app.last_answer is None  # ... while the answer is still being written
+            assert app.conversation.last_answer is None  # ... while the answer is still being written
             hold.set()
-            await wait_for(pilot, lambda: app.last_answer is not None, what="the end of the answer")
+            await wait_for(pilot, lambda: app.conversation.last_answer is not None, what="the end of the answer")
             assert app.query_one(PromptInput).text == "next one"
 
     run(scenario())
@@ -78,7 +78,7 @@ def test_enter_sends_newline_keys_insert(make_app: Any, backend: FakeBackend) ->
             await pilot.press(*"line one", "ctrl+j", *"line two", "alt+enter", *"three", "shift+enter", "x")
             assert prompt.text == "line one\nline two\nthree\nx"
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.last_answer is not None, what="the answer")
+            await wait_for(pilot, lambda: app.conversation.last_answer is not None, what="the answer")
             assert backend.mentors[-1].calls[0][0] == "line one\nline two\nthree\nx"
             await pilot.press("enter")  # an empty box sends nothing
             await pilot.pause()
@@ -120,16 +120,16 @@ def test_escape_cancels_and_restores_the_question(make_app: Any, backend: FakeBa
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.query(ChatTurn) and app.query_one(ChatTurn).raw, what="first tokens")
             await pilot.press("escape")
-            await wait_for(pilot, lambda: app._answering is None, what="the cancel")
+            await wait_for(pilot, lambda: app.conversation.answering is None, what="the cancel")
             assert backend.mentors[-1].cancelled.is_set()
-            assert app.last_answer is None and app.history == []
+            assert app.conversation.last_answer is None and app.conversation.history == []
             meta = str(app.query_one(ChatTurn).query_one(".meta").render())
             assert app.query_one(PromptInput).text == "long one", meta
             assert "Cancelled" in str(app.query_one(ChatTurn).query_one(".meta").render())
             # The app answers again afterwards.
             backend.mentors[-1].hold = None
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.last_answer is not None, what="a fresh answer")
+            await wait_for(pilot, lambda: app.conversation.last_answer is not None, what="a fresh answer")
 
     run(scenario())
 
@@ -142,7 +142,7 @@ def test_failed_generation_shows_the_error_and_restores_the_question(make_app: A
         async with app.run_test(size=(100, 30)) as pilot:
             await ready(pilot)
             await pilot.press(*"will fail", "enter")
-            await wait_for(pilot, lambda: app._answering is None and app.query(ChatTurn), what="the failure")
+            await wait_for(pilot, lambda: app.conversation.answering is None and app.query(ChatTurn), what="the failure")
             await pilot.pause()
             meta = str(app.query_one(ChatTurn).query_one(".meta").render())
             assert "the model server stopped — restart it with 'make serve'" in meta
@@ -161,7 +161,7 @@ def test_unexpected_exception_in_generation_does_not_close_the_app(make_app: Any
         async with app.run_test(size=(100, 30)) as pilot:
             await ready(pilot)
             await pilot.press(*"q", "enter")
-            await wait_for(pilot, lambda: app._answering is None and app.query(ChatTurn), what="the failure")
+            await wait_for(pilot, lambda: app.conversation.answering is None and app.query(ChatTurn), what="the failure")
             await pilot.pause(0.1)
             assert app.is_running
             assert "generation failed: RuntimeError: boom" in str(app.query_one(ChatTurn).query_one(".meta").render())
@@ -181,7 +181,7 @@ def test_question_before_the_model_is_loaded_is_sent_when_ready(make_app: Any, b
             await pilot.pause()
             assert "waiting for the model" in str(app.query_one(ChatTurn).query_one(".meta").render())
             backend.load_gate.set()
-            await wait_for(pilot, lambda: app.last_answer is not None, what="the queued answer")
+            await wait_for(pilot, lambda: app.conversation.last_answer is not None, what="the queued answer")
             assert backend.mentors[-1].calls[0][0] == "early"
 
     run(scenario())
@@ -202,7 +202,7 @@ def test_second_question_while_answering_is_refused(make_app: Any, backend: Fake
             assert prompt.text == "two"  # kept, not lost
             assert any("being written" in n.message for n in app._notifications)
             hold.set()
-            await wait_for(pilot, lambda: app.last_answer is not None, what="the first answer")
+            await wait_for(pilot, lambda: app.conversation.last_answer is not None, what="the first answer")
             assert len(app.query(ChatTurn)) == 1
 
     run(scenario())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from textual.command import CommandPalette
 from textual.widgets import ProgressBar
 
 from mentor_local.tui.app import MentorApp
+from mentor_local.tui.backend import IndexStatus
 from mentor_local.tui.commands import COMMANDS
 from mentor_local.tui.screens.dialogs import ConfirmScreen, InputScreen, PickScreen
 from mentor_local.tui.screens.help import KEYS, HelpScreen
@@ -66,7 +68,7 @@ def test_declining_to_build_leaves_a_clear_message_and_restores_questions(make_a
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: app.mentor is not None, what="the model after ctrl+r")
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.last_answer is not None, what="the answer")
+            await wait_for(pilot, lambda: app.conversation.last_answer is not None, what="the answer")
 
     run(scenario())
 
@@ -81,7 +83,7 @@ def test_stale_index_is_offered_a_refresh(make_app: Any, backend: FakeBackend) -
             assert "4 file(s) changed" in dialog.question and "2026-11-27 05:00" in dialog.question
             assert "4 stale" in app.query_one(StatusBar).plain
             await pilot.click("#yes")
-            await wait_for(pilot, lambda: backend.built and app.mentor is not None and not app.indexing, what="refresh")
+            await wait_for(pilot, lambda: backend.built and app.mentor is not None and not app.indexer.running, what="refresh")
             await pilot.pause()
             assert "stale" not in app.query_one(StatusBar).plain
 
@@ -150,16 +152,16 @@ def test_conversations_are_saved_resumed_and_exported(make_app: Any, backend: Fa
             await ready(pilot)
             await ask(pilot, "first question")
             await ask(pilot, "second question")
-            conv = app.conversation_id
+            conv = app.sessions.conversation_id
             assert conv is not None
             await pilot.press("ctrl+n")
-            assert not app.query(ChatTurn) and app.history == [] and app.conversation_id is None
+            assert not app.query(ChatTurn) and app.conversation.history == [] and app.sessions.conversation_id is None
             await pilot.press("ctrl+o")
             picker = await wait_for_screen(pilot, PickScreen)
             assert "first question" in screen_text(app) and "2 turn(s)" in screen_text(app)
             await pilot.press("enter")
             await wait_for(pilot, lambda: len(app.query(ChatTurn)) == 2, what="the resumed turns")
-            assert app.conversation_id == conv and [q for q, _ in app.history] == ["first question", "second question"]
+            assert app.sessions.conversation_id == conv and [q for q, _ in app.conversation.history] == ["first question", "second question"]
             assert "### Learning Points" in app.query(ChatTurn).last().raw
             await ask(pilot, "third")  # continues the same conversation, with its history
             assert backend.mentors[-1].calls[-1][1][0][0] == "first question"
@@ -229,7 +231,7 @@ def test_palette_lists_the_app_commands_and_runs_them(make_app: Any, backend: Fa
             await wait_for(pilot, lambda: "Re-index the repo" in screen_text(app), what="the command in the list")
             await pilot.pause(0.2)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: backend.built and app.mentor is not None and not app.indexing, what="index")
+            await wait_for(pilot, lambda: backend.built and app.mentor is not None and not app.indexer.running, what="index")
             assert len(backend.built) == 1
 
     run(scenario())
@@ -269,7 +271,7 @@ def test_worker_news_under_a_modal_or_after_teardown(make_app: Any) -> None:
             await ready(pilot)
             await pilot.press("f1")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-            status = dict(app.index_status or {}, files=4242, stale_files=0)
+            status = dataclasses.replace(app.index_status or IndexStatus(), files=4242, stale_files=0)
             app.post_message(msg.IndexOpened(app.index, status))
             app.post_message(msg.ModelProblem("the model failed to load (test)"))
             await wait_for(pilot, lambda: app.index_status == status, what="the new index status")

@@ -50,7 +50,7 @@ def test_fifty_questions_keep_the_app_responsive(make_app: Any) -> None:
                 answers.append((time.perf_counter() - t) * 1000)
                 if i == 4:
                     early_widgets = len(app.query("*"))
-            assert len(app.history) == QUESTIONS
+            assert len(app.conversation.history) == QUESTIONS
             assert 1 <= len(app.query(ChatTurn)) <= MAX_TURNS
             first, last = keys[:5], keys[-5:]
             figures.update(

@@ -41,7 +41,9 @@ class WorkerMentor:
         self.index = index
         self.chat_model = model
         self.cancelled = threading.Event()
-        self.model_info = {"path": str(model.model_path), "gpu_layers": 0, "n_ctx": 4096, "chat_template": True}
+
+    def model_info(self) -> dict[str, object]:
+        return {"path": str(self.chat_model.model_path), "gpu_layers": 0, "n_ctx": 4096, "chat_template": True}
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -94,7 +96,7 @@ def test_a_model_crash_mid_answer_keeps_the_app_the_question_and_the_text(
             prompt = app.query_one(PromptInput)
             prompt.load_text(question)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app._answering is None and app.query(ChatTurn), limit=20,
+            await wait_for(pilot, lambda: app.conversation.answering is None and app.query(ChatTurn), limit=20,
                            what="the crash to be reported")
             await pilot.pause()
             turn = app.query_one(ChatTurn)
@@ -109,8 +111,8 @@ def test_a_model_crash_mid_answer_keeps_the_app_the_question_and_the_text(
             assert "restarts with the next question" in app.query_one(StatusBar).plain
             # The next question works: a fresh model process answers it.
             await pilot.press("enter")
-            await wait_for(pilot, lambda: len(app.history) == 1, limit=20, what="the answer after the crash")
-            assert app.last_answer is not None and model.starts == 2
+            await wait_for(pilot, lambda: len(app.conversation.history) == 1, limit=20, what="the answer after the crash")
+            assert app.conversation.last_answer is not None and model.starts == 2
             assert "restarts" not in app.query_one(StatusBar).plain
             pid = model.pid
         # Quitting the app stops the model's process.
@@ -135,7 +137,7 @@ def test_esc_during_a_model_answer_stops_it_in_the_child(make_app: Any, worker: 
             pid = model.pid
             t0 = time.monotonic()
             await pilot.press("escape")
-            await wait_for(pilot, lambda: app._answering is None, limit=5, what="the cancel")
+            await wait_for(pilot, lambda: app.conversation.answering is None, limit=5, what="the cancel")
             assert time.monotonic() - t0 < 3
             assert app.query_one(PromptInput).text == "long one"
             # The same child, still loaded, answers the next question at once (the old stream is over in it).

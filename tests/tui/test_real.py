@@ -34,8 +34,8 @@ def test_real_question_end_to_end(real_setup: dict[str, Path], monkeypatch: pyte
             prompt = app.query_one("#prompt")
             prompt.load_text("Why is the invoices page slow and how do I fix it?")
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app._answering is None and app._pending is None, 900, "the answer")
-            answer = app.last_answer
+            await wait_for(pilot, lambda: app.conversation.answering is None and app.conversation.pending is None, 900, "the answer")
+            answer = app.conversation.last_answer
             assert answer is not None, str(app.query_one(ChatTurn).query_one(".meta").render())
             turn = app.query_one(ChatTurn)
             headings = [label for _, label, _ in turn.markdown.table_of_contents]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.syntax import Syntax
@@ -15,10 +15,13 @@ from textual.widgets import Footer, Markdown, Static
 
 from mentor_local.tui.safe import clean
 
+if TYPE_CHECKING:
+    from mentor_local.knowledge import Card
+
 WINDOW = 400  # lines shown either side of the cited range; enough context, bounded cost for huge files
 
 
-def card_markdown(card: Any) -> str:
+def card_markdown(card: Card) -> str:
     """A pattern card as Markdown, in the card's own section order."""
     parts = [f"# {card.title}", "", f"`{card.id}` · {card.level} · topics: {', '.join(card.topics) or '-'}", ""]
     for name, body in card.sections.items():
@@ -36,7 +39,7 @@ class CodeViewer(Screen[None]):
     ]
 
     def __init__(
-        self, path: str, text: str, start: int, end: int, *, card: Any = None, note: str = "", lexer: str | None = None
+        self, path: str, text: str, start: int, end: int, *, card: Card | None = None, note: str = "", lexer: str | None = None
     ) -> None:
         super().__init__(classes="viewer")
         self.path = path

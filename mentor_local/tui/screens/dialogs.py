@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +11,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+T = TypeVar("T")
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -58,12 +60,12 @@ class InputScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class PickScreen(ModalScreen[Any]):
+class PickScreen(ModalScreen[T | None]):
     """Choose one of ``choices`` (label, value); Esc returns ``None``."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, choices: list[tuple[Content, Any]], empty: str = "Nothing to choose.") -> None:
+    def __init__(self, title: str, choices: list[tuple[Content, T]], empty: str = "Nothing to choose.") -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.choices = choices

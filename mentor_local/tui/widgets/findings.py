@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,24 +10,24 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Tree
 
-from mentor_local.domain import SEVERITY_ORDER, severity_rank
+from mentor_local.domain import SEVERITY_ORDER, Finding, severity_rank
 from mentor_local.tui.safe import clean
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
 
-def matches(finding: Any, query: str) -> bool:
+def matches(finding: Finding, query: str) -> bool:
     """Every word of ``query`` must occur in the finding's topic, severity, rule, path, message or card."""
     hay = " ".join(
         str(x) for x in (finding.topic, finding.severity, finding.rule, finding.path, finding.message, finding.card or "",
-                         getattr(finding, "confidence", ""), getattr(finding, "why", ""))
+                         finding.confidence, finding.why)
     ).lower()
     return all(word in hay for word in query.lower().split())
 
 
-def group(findings: list[Any]) -> dict[str, dict[str, list[Any]]]:
+def group(findings: list[Finding]) -> dict[str, dict[str, list[Finding]]]:
     """``topic -> severity -> findings``; topics with high-severity findings first."""
-    out: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    out: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in findings:
         out[f.topic][f.severity].append(f)
 
@@ -43,25 +42,25 @@ class FindingsPane(Vertical):
     """A filter ``Input`` over a ``Tree``; selecting a finding posts ``OpenFinding``."""
 
     class OpenFinding(Message):
-        def __init__(self, finding: Any) -> None:
+        def __init__(self, finding: Finding) -> None:
             super().__init__()
             self.finding = finding
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.findings: list[Any] = []
+        self.findings: list[Finding] = []
         self.note = "Reviewing the repo…"
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: topic, severity, path, rule…", id="findings-filter")
-        tree: Tree[Any] = Tree(Text("findings"), id="findings-tree")
+        tree: Tree[Finding] = Tree(Text("findings"), id="findings-tree")
         tree.show_root = False
         yield tree
 
     def on_mount(self) -> None:
         self.refresh_tree()
 
-    def set_findings(self, findings: list[Any], note: str | None = None) -> None:
+    def set_findings(self, findings: list[Finding], note: str | None = None) -> None:
         self.findings = list(findings)
         self.note = note if note is not None else ("No findings: the review found nothing to flag." if not findings else "")
         self.refresh_tree()
@@ -71,7 +70,7 @@ class FindingsPane(Vertical):
         return self.query_one("#findings-filter", Input).value
 
     def refresh_tree(self) -> None:
-        tree: Tree[Any] = self.query_one("#findings-tree", Tree)
+        tree: Tree[Finding] = self.query_one("#findings-tree", Tree)
         tree.clear()
         shown = [f for f in self.findings if matches(f, self.query_text)]
         if not shown:
@@ -87,10 +86,9 @@ class FindingsPane(Vertical):
                     expand=severity == "high" or len(shown) <= 30,
                 )
                 for f in sorted(items, key=lambda f: (f.path, f.line)):
-                    confidence = getattr(f, "confidence", "high")
-                    why = getattr(f, "why", "")
                     # how sure the rule is and why it fired (absent on findings that carry neither)
-                    note = f"  [{confidence} confidence{': ' + why if why else ''}]" if why or confidence != "high" else ""
+                    note = (f"  [{f.confidence} confidence{': ' + f.why if f.why else ''}]"
+                            if f.why or f.confidence != "high" else "")
                     label = Text.assemble((clean(f"{f.path}:{f.line}"), "bold"), " ", clean(f.message),
                                           (clean(note), "dim"))
                     sev.add_leaf(label, data=f)
@@ -103,7 +101,7 @@ class FindingsPane(Vertical):
         event.stop()
         self.query_one("#findings-tree", Tree).focus()
 
-    def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Finding]) -> None:
         event.stop()
         if event.node.data is not None:
             self.post_message(self.OpenFinding(event.node.data))

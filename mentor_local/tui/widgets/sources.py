@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.message import Message
@@ -11,8 +11,11 @@ from textual.widgets.option_list import Option
 
 from mentor_local.tui.safe import clean
 
+if TYPE_CHECKING:
+    from mentor_local.domain import Hit
 
-def hit_label(n: int, hit: Any) -> Content:
+
+def hit_label(n: int, hit: Hit) -> Content:
     """Two lines: ``n. path:a-b`` then ``symbol · kind · source · score`` (all as plain text)."""
     lines = f"{hit.start_line}" if hit.start_line == hit.end_line else f"{hit.start_line}-{hit.end_line}"
     kind = "card" if hit.source == "knowledge" else "code"
@@ -31,18 +34,18 @@ class SourcesPane(OptionList):
     """Selecting a hit posts ``OpenHit``; the app opens the code viewer on it."""
 
     class OpenHit(Message):
-        def __init__(self, hit: Any) -> None:
+        def __init__(self, hit: Hit) -> None:
             super().__init__()
             self.hit = hit
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.hits: list[Any] = []
+        self.hits: list[Hit] = []
 
     def on_mount(self) -> None:
         self.set_hits([])
 
-    def set_hits(self, hits: list[Any]) -> None:
+    def set_hits(self, hits: list[Hit]) -> None:
         self.hits = list(hits)
         self.clear_options()
         if not self.hits:

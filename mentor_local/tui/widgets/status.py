@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import Static
 
 from mentor_local.tui.safe import clean
 
+if TYPE_CHECKING:
+    from mentor_local.tui.backend import IndexStatus, ModelInfo
 
-def _when(iso: Any) -> str:
+
+def _when(iso: str | None) -> str:
     text = str(iso or "")
     # "2026-11-27T05:40:12+00:00" -> "2026-11-27 05:40": the seconds and zone only cost columns.
     return text[:16].replace("T", " ") if len(text) >= 16 else text or "?"
@@ -26,7 +29,7 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self._redraw()
 
-    def set_model(self, info: dict[str, Any] | None, problem: str | None = None, *, note: str | None = None) -> None:
+    def set_model(self, info: ModelInfo | None, problem: str | None = None, *, note: str | None = None) -> None:
         if note:
             self.model = f"model: {note}"
         elif problem:
@@ -34,25 +37,24 @@ class StatusBar(Static):
         elif info is None:
             self.model = "model: loading…"
         else:
-            name = clean(str(info.get("name", "model")))
+            name = clean(info.name)
             name = name[:-5] if name.endswith(".gguf") else name
-            self.model = f"{name} ({info.get('device', 'CPU')})"
+            self.model = f"{name} ({info.device})"
         self._redraw()
 
-    def set_index(self, status: dict[str, Any] | None, state: str | None = None) -> None:
+    def set_index(self, status: IndexStatus | None, state: str | None = None) -> None:
         if state is not None:
             self.index = f"index: {state}"
         elif status is None:
             self.index = "index: ready"
         else:
-            stale = int(status.get("stale_files") or 0)
             parts = [
-                f"{status.get('files', '?')} files",
-                f"{status.get('chunks', '?')} chunks",
-                _when(status.get("last_indexed")),
+                f"{'?' if status.files is None else status.files} files",
+                f"{'?' if status.chunks is None else status.chunks} chunks",
+                _when(status.last_indexed),
             ]
-            if stale:
-                parts.append(f"{stale} stale")
+            if status.stale_files:
+                parts.append(f"{status.stale_files} stale")
             self.index = "index: " + " · ".join(parts)
         self._redraw()
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -39,7 +38,7 @@ class Turn:
     question: str
     answer: str
     created: float
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, object] = field(default_factory=dict)  # JSON: the sources and timings of the answer
 
 
 @dataclass(frozen=True)
@@ -81,12 +80,12 @@ class SessionStore:
         assert cur.lastrowid is not None
         return int(cur.lastrowid)
 
-    def add_turn(self, conversation_id: int, question: str, answer: str, meta: dict[str, Any] | None = None) -> None:
+    def add_turn(self, conversation_id: int, question: str, answer: str, meta: Mapping[str, object] | None = None) -> None:
         now = time.time()
         with self._db:
             self._db.execute(
                 "INSERT INTO turns(conversation_id, question, answer, meta, created) VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, question, answer, json.dumps(meta or {}, default=str), now),
+                (conversation_id, question, answer, json.dumps(dict(meta or {}), default=str), now),
             )
             self._db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
 
@@ -95,12 +94,10 @@ class SessionStore:
             "SELECT c.id, c.repo, c.title, c.created, c.updated, COUNT(t.id) FROM conversations c "
             "LEFT JOIN turns t ON t.conversation_id = c.id {where} GROUP BY c.id ORDER BY c.updated DESC, c.id DESC LIMIT ?"
         )
-        params: Sequence[Any]
         if repo is None:
             rows = self._db.execute(sql.format(where=""), (limit,)).fetchall()
         else:
-            params = (repo, limit)
-            rows = self._db.execute(sql.format(where="WHERE c.repo = ?"), params).fetchall()
+            rows = self._db.execute(sql.format(where="WHERE c.repo = ?"), (repo, limit)).fetchall()
         return [ConversationInfo(int(r[0]), r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
 
     def info(self, conversation_id: int) -> ConversationInfo | None:
@@ -127,8 +124,8 @@ class SessionStore:
         for n, turn in enumerate(self.turns(conversation_id), 1):
             quoted = "\n".join(f"> {line}" if line else ">" for line in turn.question.splitlines())
             parts += [f"## Question {n}", "", quoted, "", turn.answer.rstrip(), ""]
-            sources = turn.meta.get("sources") or []
-            if sources:
+            sources = turn.meta.get("sources")
+            if isinstance(sources, list) and sources:
                 parts += ["Sources:", ""] + [f"- `{s}`" for s in sources] + [""]
         return "\n".join(parts)
 
