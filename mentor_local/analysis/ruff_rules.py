@@ -27,7 +27,7 @@ from mentor_local.analysis.context import FileContext, RawFinding
 from mentor_local.analysis.rules import precision as P
 from mentor_local.analysis.rules.common import cli_module, in_cli_command
 from mentor_local.analysis.rules.exceptions import handler_handles, handler_is_broad
-from mentor_local.analysis.rules.secrets import looks_secret
+from mentor_local.security.secrets import looks_secret
 
 # code -> (topic, what the problem is, card hints)
 RUFF_MAP: dict[str, tuple[str, str, tuple[str, ...]]] = {

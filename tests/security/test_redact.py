@@ -1,4 +1,5 @@
-"""The redactor: every planted kind is caught, placeholders are left, lines never move."""
+"""The redactor and the secret detector it shares with the review: every planted kind is caught,
+placeholders are left, lines never move; the two purposes differ only where they say so."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mentor_local.security import clean, redact
-from tests.security.corpus import planted_secrets
+from mentor_local.security.secrets import is_credential_name, known_token, looks_secret, secret_value, url_password
+from tests.security.corpus import Planted, planted_secrets
 
 SECRETS = planted_secrets()
 KINDS = sorted({p.kind for p in SECRETS})
 
 
 @pytest.mark.parametrize("planted", [p for p in SECRETS if p.line], ids=lambda p: p.kind)
-def test_each_planted_secret_is_replaced_by_its_marker(planted) -> None:
+def test_each_planted_secret_is_replaced_by_its_marker(planted: Planted) -> None:
     text = f"before = 1\n{planted.line}\nafter = 2\n"
     out, n = redact(text)
     assert planted.secret not in out
@@ -89,7 +91,7 @@ def test_idempotent_and_marker_never_matches() -> None:
 
 
 _lines = st.lists(st.sampled_from([p.line for p in SECRETS if p.line and "\n" not in p.line])
-                  | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60), max_size=12)
+                  | st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60), max_size=12)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,3 +113,50 @@ def test_fuzz_redactor_never_moves_a_line(text: str) -> None:
     out, _ = redact(text)
     assert out.count("\n") == text.count("\n") and out.count("\r") == text.count("\r")
     assert redact(out)[0] == out
+
+
+# --- the detector ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("planted", [p for p in SECRETS if p.kind in (
+    "aws-access-key", "github-token", "stripe-key", "slack-token", "openai-api-key", "gcp-api-key")], ids=lambda p: p.kind)
+def test_a_provider_token_is_known_by_its_shape(planted: Planted) -> None:
+    assert known_token(planted.secret)
+    assert looks_secret(planted.secret)
+
+
+@pytest.mark.parametrize("prefix", ["sk_live_", "rk_live_", "github_pat_", "xoxb-", "ghp_", "AKIA"])
+def test_a_bare_token_prefix_is_not_a_token(prefix: str) -> None:
+    assert not known_token(prefix)
+
+
+@pytest.mark.parametrize("value", ["Password", "userName", "[redacted]", "«redacted:jwt»", "your-api-key-123", "xxxxxxxxxxxx"])
+def test_placeholders_never_look_secret(value: str) -> None:
+    assert not looks_secret(value)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("DB_PASSWORD", True), ("accessToken", True), ("stripe_api_key", True), ("client_secret", True),
+    ("password_field", False), ("token_url", False), ("cache_key", False), ("token_use", False), ("secret_ttl", False),
+])
+def test_credential_names(name: str, expected: bool) -> None:
+    assert is_credential_name(name) is expected
+
+
+@pytest.mark.parametrize(("password", "redacted", "reported"), [
+    ("S3cr3tPw", True, True),
+    ("admin", True, True),        # weak, but a real password: hidden and reported
+    ("password", True, False),    # could be the real one, so hidden; a documentation sample, so not reported
+    ("postgres", True, False),    # the docker image's default: hidden, not reported
+    ("user", False, False),       # a placeholder word
+])
+def test_url_password_purposes(password: str, redacted: bool, reported: bool) -> None:
+    assert url_password(password, "redact") is redacted
+    assert url_password(password, "report") is reported
+
+
+def test_a_weak_default_under_a_credential_name_is_reported_but_not_redacted() -> None:
+    # redaction hides values that reveal something; the review flags a guessable key shipped in code
+    assert secret_value("changeme", "report", name="SECRET_KEY")
+    assert not secret_value("changeme", "redact")
+    assert redact('SECRET_KEY = "changeme"') == ('SECRET_KEY = "changeme"', 0)

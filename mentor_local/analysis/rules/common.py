@@ -119,12 +119,6 @@ def is_route_handler(fn: Node) -> bool:
     return any(ROUTE_DECORATOR.search(S.decorator_text(d)) for d in S.decorators(fn))
 
 
-def name_parts(name: str) -> list[str]:
-    """``accessToken`` / ``access_token`` / ``ACCESS-TOKEN`` -> ``["access", "token"]``."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [p for p in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
-
-
 def body_nodes(fn: Node) -> list[Node]:
     body = fn.child_by_field_name("body")
     return list(S.walk(body, skip_nested_functions=True)) if body is not None else []

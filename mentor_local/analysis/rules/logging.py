@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
-from mentor_local.analysis.rules.common import is_logger_call, name_parts
-from mentor_local.analysis.rules.secrets import NOT_SECRET_PARTS
+from mentor_local.analysis.rules.common import is_logger_call
+from mentor_local.security.secrets import NOT_SECRET_PARTS, name_parts
 
 if TYPE_CHECKING:
     from tree_sitter import Node
