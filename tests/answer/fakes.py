@@ -1,13 +1,18 @@
-"""Deterministic fakes for the answer tests: an index, a scripted model, cards, findings."""
+"""Deterministic fakes for the answer tests: an index, a scripted model, cards, findings.
+
+``FakeIndex`` is a ``protocols.Searchable``, ``ScriptedModel`` a ``protocols.ChatModel`` and ``FakeCard`` an
+``answer.compose.CardLike`` (``test_protocols`` checks it).
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mentor_local.domain import Finding, Hit, RepoProfile
+from mentor_local.protocols import Message, TokenStream
 
 ORDERS_SRC = '''def load_orders(session, user_ids):
     out = []
@@ -130,11 +135,10 @@ rows = session.query(Order).filter(Order.user_id.in_(user_ids)).all()
 class ScriptedModel:
     """A chat model that writes a scripted answer a few characters at a time; records what it was asked."""
 
-    chat_template = True
-
     def __init__(self, script: str | None = None, n_ctx: int = 4096, repeat: int = 1) -> None:
         self.script = (script if script is not None else GOOD_ANSWER) * repeat
         self.n_ctx = n_ctx
+        self.chat_template = True
         self.calls: list[list[dict[str, str]]] = []
         self.max_tokens: list[int] = []
         self.produced = 0
@@ -146,7 +150,13 @@ class ScriptedModel:
     def info(self) -> dict[str, object]:
         return {"path": "fake.gguf", "chat_template": True, "n_ctx": self.n_ctx, "gpu_layers": 0}
 
-    def chat(self, messages: Sequence[dict[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def wait_ready(self) -> ScriptedModel:
+        return self
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         prompt = sum(count_tokens(m["content"]) + 4 for m in messages)
         assert prompt + max_tokens <= self.n_ctx, f"prompt {prompt} + answer {max_tokens} must fit {self.n_ctx}"
         self.calls.append([dict(m) for m in messages])

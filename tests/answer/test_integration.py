@@ -54,6 +54,7 @@ def test_the_default_model_explains_the_code_it_read(saas_index: Any, bundled_gg
 
 def test_six_sections_and_findings_in_code_quality_issues(mentor: Mentor) -> None:
     answer = mentor.ask("Where could the billing code hang or lose data?")
+    assert mentor.index is not None
     check_shape(answer, Path(mentor.index.repo))
     assert any(h.source == "code" for h in answer.sources)
     for f in answer.findings:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from mentor_local.answer.backends.openai_http import OpenAIHTTPBackend
 from mentor_local.answer.mentor import Mentor
 from mentor_local.domain import SECTION_NAMES
 from tests.conftest import free_port
@@ -60,6 +61,7 @@ def server_url(small_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 def test_ask_through_llama_cpp_server(saas_index: Any, server_url: str) -> None:
     mentor = Mentor(saas_index, llm_url=server_url, n_ctx=2048, max_tokens=64)
     backend = mentor.load().backend
+    assert isinstance(backend, OpenAIHTTPBackend)
     pieces = []
     answer = None
     for item in mentor.stream("Where could the billing code hang or lose data?"):

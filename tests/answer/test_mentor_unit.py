@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mentor_local.answer.mentor import Mentor
 from mentor_local.domain import SECTION_NAMES, Answer, Hit
+from mentor_local.protocols import ChatModel, Searchable
 from tests.answer import fakes
 
 
-def make(tmp_path: Path, model: object | None = None, **kw: object) -> Mentor:
-    index = kw.pop("index", None) or fakes.FakeIndex(tmp_path)
-    return Mentor(index, chat_model=model or fakes.ScriptedModel(), cards=fakes.cards(),
+def make(tmp_path: Path, model: ChatModel | None = None, index: Searchable | None = None, **kw: Any) -> Mentor:
+    return Mentor(index or fakes.FakeIndex(tmp_path), chat_model=model or fakes.ScriptedModel(), cards=fakes.cards(),
                   reviewer=lambda _: fakes.findings(), profiler=fakes.profile, **kw)
 
 
@@ -189,7 +190,7 @@ def test_a_model_without_chat_template_is_refused(tmp_path: Path) -> None:
     from mentor_local.errors import ModelError
 
     model = fakes.ScriptedModel()
-    model.chat_template = False  # type: ignore[misc]
+    model.chat_template = False
     with pytest.raises(ModelError, match="chat template"):
         make(tmp_path, model).ask("Why is the orders page slow?")
 
@@ -206,7 +207,7 @@ def test_answer_json_has_the_contract_fields(tmp_path: Path) -> None:
 
 def test_unknown_option_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
-        Mentor(fakes.FakeIndex(tmp_path), chat_model=fakes.ScriptedModel(), bogus=1)
+        Mentor(fakes.FakeIndex(tmp_path), chat_model=fakes.ScriptedModel(), bogus=1)  # type: ignore[call-arg]
 
 
 def test_hits_are_plain_records(tmp_path: Path) -> None:

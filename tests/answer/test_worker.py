@@ -259,7 +259,7 @@ def test_the_child_makes_no_network_connection(gguf: Path, fake: Any) -> None:
     """The fake never opens a socket; the real model is traced by tests/security/test_offline.py."""
     import socket
 
-    assert socket.socket  # pytest-socket blocks inet sockets here; the child is its own process and pipe-only
+    assert socket.socket is not None  # pytest-socket blocks inet sockets here; the child is its own process and pipe-only
     backend = WorkerBackend(gguf).wait_ready()
     pid = backend.pid
     fds = os.listdir(f"/proc/{pid}/fd")

@@ -13,6 +13,7 @@ import pytest
 
 from mentor_local.answer.backends.worker import WorkerBackend
 from mentor_local.errors import ModelCrashed
+from mentor_local.protocols import TokenStream
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ def model(bundled_gguf: Path) -> Iterator[WorkerBackend]:
     backend.close()
 
 
-def ask(model: WorkerBackend, text: str, max_tokens: int, history: list[dict[str, str]] | None = None) -> Iterator[str]:
+def ask(model: WorkerBackend, text: str, max_tokens: int, history: list[dict[str, str]] | None = None) -> TokenStream:
     return model.chat([*(history or []), {"role": "user", "content": text}], max_tokens=max_tokens)
 
 
@@ -55,7 +56,7 @@ def test_closing_a_real_stream_stops_it_and_the_process_stays_loaded(model: Work
     assert model.pid == pid
 
 
-def _ttft(pieces: Iterator[str]) -> float:
+def _ttft(pieces: TokenStream) -> float:
     t0 = time.perf_counter()
     next(pieces)
     elapsed = time.perf_counter() - t0

@@ -395,12 +395,12 @@ def test_script_falls_back_records_and_stops(tmp_path: Path, monkeypatch: pytest
 
     children["portable"] = CHILD_EXIT
     assert script.main(["--model", str(model), "--retry"]) == 1
-    out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1].startswith("build_llama: error: llama.cpp cannot run on this machine")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("build_llama: error: llama.cpp cannot run on this machine")
     failed = rb.read_record()
     assert failed is not None and failed["variant"] is None and "SIGILL" in failed["error"]
     assert [a["smoke"]["signal"] for a in failed["attempts"]] == ["SIGILL", None]
-    assert str(rb.record_path()) in out[-1]  # where each child's last output is
+    assert str(rb.record_path()) in lines[-1]  # where each child's last output is
     monkeypatch.setattr(rb, "smoke_test", lambda path, **kw: rb.SmokeResult(True, "decoded 4 tokens", 1.0))
     assert rb.doctor_check(model).startswith("the last set-up found no working build (llama.cpp cannot run")
 

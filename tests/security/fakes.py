@@ -15,8 +15,18 @@ DIM = 384
 
 
 class HashingEmbedder:
+    """A ``protocols.Embedder``: words hashed into signed buckets, then normalised."""
+
+    @property
+    def model_id(self) -> str:
+        return "hashing-test"
+
+    @property
+    def dimension(self) -> int:
+        return DIM
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        out = []
+        out: list[list[float]] = []
         for text in texts:
             v = [0.0] * DIM
             for word in re.findall(r"\w+", text.lower()):

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mentor_local.answer.citations import SourceRange, check_citations, find_citations
+from mentor_local.domain import Chunk
 from mentor_local.indexing.chunk_python import chunk_python
 from mentor_local.indexing.chunk_text import chunk_text
 from mentor_local.indexing.discover import discover
@@ -53,7 +54,7 @@ def python_source(draw: st.DrawFn) -> str:
     return sep.join(out) + draw(st.sampled_from(["", "\n", sep]))
 
 
-def _check_ranges(chunks: list, text: str) -> None:
+def _check_ranges(chunks: list[Chunk], text: str) -> None:
     lines = _lines(text)
     for c in chunks:
         assert 1 <= c.start_line <= c.end_line <= len(lines), (c.start_line, c.end_line, len(lines))

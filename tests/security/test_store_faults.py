@@ -21,15 +21,18 @@ import pytest
 from mentor_local.errors import IndexCorruptError
 from mentor_local.index import build_index, open_index
 from mentor_local.settings import Settings
+from mentor_local.store.keyword import Catalog
 from tests.conftest import make_repo
 from tests.security.fakes import HashingEmbedder
 from tests.security.harness import small_knowledge
 
 ROOT = Path(__file__).resolve().parents[2]
 
+Env = tuple[Path, Path, Settings, HashingEmbedder]  # repo, index dir, settings, embedder
+
 
 @pytest.fixture()
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Settings, HashingEmbedder]:
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
     monkeypatch.setenv("MENTOR_KNOWLEDGE_DIR", str(small_knowledge(tmp_path / "cards")))
     repo = make_repo(tmp_path / "repo")
     settings = Settings(home=tmp_path / "home")  # fake vectors stay out of the shared embedding cache
@@ -62,7 +65,7 @@ def _results(repo: Path, idx: Path, settings: Settings, emb: HashingEmbedder) ->
     ("chroma/chroma.sqlite3", 8192, 4096),  # one page of the vector store's database
     ("chroma/chroma.sqlite3", 4096, 1 << 20),
 ])
-def test_corruption_is_detected_then_rebuild_recovers(env, target: str, offset: int, size: int) -> None:
+def test_corruption_is_detected_then_rebuild_recovers(env: Env, target: str, offset: int, size: int) -> None:
     repo, idx, settings, emb = env
     good = _results(repo, idx, settings, emb)
     old = _gen(idx)
@@ -83,10 +86,11 @@ def test_corruption_is_detected_then_rebuild_recovers(env, target: str, offset: 
     assert _gen(idx) != old and not old.exists()
     assert _results(repo, idx, settings, emb) == good
     with open_index(repo, idx, settings, embedder=emb) as index:
-        assert index.catalog.integrity_ok()
+        catalog = index.catalog
+        assert isinstance(catalog, Catalog) and catalog.integrity_ok()
 
 
-def test_cli_reports_a_corrupt_catalog_in_one_line_with_exit_2(env) -> None:
+def test_cli_reports_a_corrupt_catalog_in_one_line_with_exit_2(env: Env) -> None:
     repo, idx, _, _ = env
     _smash(_gen(idx) / "catalog.sqlite", 0, 100)
     out = subprocess.run([sys.executable, "-m", "mentor_local.cli", "search", "password", "--repo", str(repo),
@@ -102,7 +106,7 @@ REBUILD = ("import sys; sys.path.insert(0, {root!r}); from pathlib import Path; 
            "build_index({repo!r}, {idx!r}, settings=Settings(home=Path({home!r})), embedder=HashingEmbedder(), rebuild=True)")
 
 
-def test_missing_generation_is_reported_as_corrupt(env) -> None:
+def test_missing_generation_is_reported_as_corrupt(env: Env) -> None:
     repo, idx, settings, emb = env
     shutil.rmtree(_gen(idx))
     with pytest.raises(IndexCorruptError) as err:
@@ -116,7 +120,7 @@ def test_missing_generation_is_reported_as_corrupt(env) -> None:
     assert int(out.stdout.strip().splitlines()[-1]) > 0
 
 
-def test_rebuild_in_the_same_process_after_the_generation_was_deleted(env) -> None:
+def test_rebuild_in_the_same_process_after_the_generation_was_deleted(env: Env) -> None:
     repo, idx, settings, emb = env
     _results(repo, idx, settings, emb)  # this process now holds a Chroma client for gen-1
     shutil.rmtree(_gen(idx))
