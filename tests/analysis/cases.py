@@ -611,3 +611,106 @@ CASES.update({
             httpx.post("https://mail.example.com/send", json={"to": email}, timeout=5)
         """, set(), {"task-without-retry"}),
 })
+
+
+# One snippet for each rule id the topic cases above leave out (a rule that shares its topic with another, or a
+# ruff code our own rule usually claims first), so that the golden files pin every rule: name -> (source, the
+# rule ids it must produce). Reviewed as a repo of its own.
+RULE_CASES: dict[str, tuple[str, set[str]]] = {
+    "blocking_io.py": ("""
+        import pandas as pd
+        import boto3
+        s3 = boto3.client("s3")
+        async def report(path):
+            frame = pd.read_csv(path)
+            s3.upload_file(path, "bucket", "key")
+            return frame
+        """, {"blocking-io-in-async"}),
+    "index_loop.py": ("""
+        import pandas as pd
+        def total(df: pd.DataFrame) -> float:
+            out = 0.0
+            for i in range(len(df)):
+                out += df.iloc[i]["amount"]
+            return out
+        """, {"index-loop"}),
+    "shell_subprocess.py": ("""
+        import asyncio
+        async def convert(name):
+            proc = await asyncio.create_subprocess_shell(f"convert {name} out.png")
+            await proc.wait()
+        """, {"shell-subprocess"}),
+    "unclosed_connection.py": ("""
+        from sqlalchemy import create_engine, text
+        engine = create_engine("sqlite://")
+        def count():
+            conn = engine.connect()
+            return conn.execute(text("select 1")).scalar()
+        """, {"unclosed-connection"}),
+    "async_subprocess.py": ("""
+        import subprocess, os, httpx
+        async def build(tag):
+            subprocess.run(["docker", "build", "-t", tag, "."])
+            p = subprocess.Popen(["make"])
+            p.wait()
+            os.waitpid(p.pid, 0)
+            with httpx.Client() as c:
+                c.get("https://example.com", timeout=5)
+        """, {"ASYNC212", "ASYNC220", "ASYNC221", "ASYNC222"}),
+    "exec_marshal.py": ("""
+        import marshal
+        def run(request):
+            code = request.body
+            exec(code)
+            return marshal.loads(request.body)
+        """, {"S102", "S302"}),
+    "passwords.py": ("""
+        import hashlib
+        DB_PASSWORD = "Xk8#pQ2zLmN4"
+        def connect(user, password="Xk8#pQ2zLmN4"):
+            return login(user, password="Xk8#pQ2zLmN4")
+        def store(password):
+            return hashlib.md5(password.encode()).hexdigest()
+        """, {"fast-password-hash", "secret-literal"}),
+    "flask_debug.py": ("""
+        from flask import Flask
+        app = Flask(__name__)
+        app.run(debug=True)
+        """, {"debug-flag"}),
+    "raw_sql.py": ("""
+        from django.db.models.expressions import RawSQL
+        def sorted_by(qs, column):
+            return qs.annotate(v=RawSQL(f"select {column} from t", ()))
+        """, {"S611"}),
+    "shell_popen.py": ("""
+        import subprocess
+        def grep(pattern):
+            return subprocess.Popen(f"grep {pattern} log.txt", shell=True)
+        """, {"S602"}),
+    "pprint_call.py": ("""
+        import pprint
+        def charge(order):
+            pprint.pprint(order)
+        """, {"T203"}),
+    "ruff_secrets.py": ("""
+        def check(password):
+            if password == "Xk8#pQ2zLmN4":
+                return True
+            return login(passwd_value="Xk8#pQ2zLmN4")
+        def open_vault(pass_phrase="Xk8#pQ2zLmN4"):
+            return pass_phrase
+        """, {"S105", "S106", "S107"}),
+    "ruff_debug_hash.py": ("""
+        import hashlib, os
+        from flask import Flask
+        app = Flask(__name__)
+        def digest(password):
+            return hashlib.md5(password.encode(), usedforsecurity=True).hexdigest()
+        if os.environ.get("FLASK_DEBUG"):
+            app.run(debug=True)
+        """, {"S201", "S324"}),
+    "shell_kwarg.py": ("""
+        def archive(name):
+            return run_command(f"tar czf {name}.tgz data", shell=True)
+        """, {"S604"}),
+}

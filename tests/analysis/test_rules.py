@@ -10,7 +10,7 @@ from mentor_local.analysis.review import ReviewReport
 from mentor_local.domain import SEVERITY_ORDER, severity_rank
 from mentor_local.topics import TOPICS
 
-from .cases import CASES
+from .cases import CASES, RULE_CASES
 from .conftest import review_files
 
 
@@ -49,3 +49,16 @@ def test_findings_are_well_formed(report: ReviewReport) -> None:
         assert 1 <= f.line <= f.end_line
         assert not Path(f.path).is_absolute() and "\\" not in f.path
         assert f.message and f.rule
+
+
+@pytest.fixture(scope="module")
+def rule_report(tmp_path_factory: pytest.TempPathFactory) -> ReviewReport:
+    root = tmp_path_factory.mktemp("rule_cases")
+    return review_files(root, {f"pkg/{name}": src for name, (src, _) in RULE_CASES.items()})
+
+
+@pytest.mark.parametrize("name", sorted(RULE_CASES))
+def test_rule_case(rule_report: ReviewReport, name: str) -> None:
+    _, expect = RULE_CASES[name]
+    found = {f.rule for f in rule_report.findings if f.path == f"pkg/{name}"}
+    assert expect <= found, f"{name}: expected rules {sorted(expect - found)}; got {sorted(found)}"
