@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
+from mentor_local.domain import Chunk
 from mentor_local.indexing.chunk_python import MAX_CHARS, chunk_python, module_name
 
 SRC = textwrap.dedent('''
@@ -43,7 +44,7 @@ SRC = textwrap.dedent('''
 ''').lstrip()
 
 
-def _by_symbol(chunks):
+def _by_symbol(chunks: list[Chunk]) -> dict[tuple[str, int], Chunk]:
     return {(c.symbol, c.part): c for c in chunks}
 
 
