@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 from mentor_local.analysis.review import ReviewReport, review_report
@@ -10,7 +11,7 @@ from mentor_local.analysis.review import ReviewReport, review_report
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "saas_app"
 
 
-def write_repo(root: Path, files: dict[str, str | bytes]) -> Path:
+def write_repo(root: Path, files: Mapping[str, str | bytes]) -> Path:
     for rel, content in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -21,6 +22,6 @@ def write_repo(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def review_files(root: Path, files: dict[str, str | bytes], **kwargs: object) -> ReviewReport:
+def review_files(root: Path, files: Mapping[str, str | bytes]) -> ReviewReport:
     write_repo(root, files)
-    return review_report(root, cards=[], **kwargs)  # type: ignore[arg-type]
+    return review_report(root, cards=[])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,7 +18,7 @@ from .conftest import FIXTURE, review_files
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _eval_module():  # type: ignore[no-untyped-def]
+def _eval_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("review_eval", ROOT / "scripts/bench/review_eval.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
@@ -145,7 +146,7 @@ def test_fixture_findings_link_cards_that_teach_their_topic() -> None:
     with_card = [f for f in findings if f.card]
     assert len(with_card) >= len(findings) // 2
     for f in with_card:
-        assert f.topic in cards[f.card].topics
+        assert f.card is not None and f.topic in cards[f.card].topics
 
 
 def test_without_ruff_the_tree_sitter_rules_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
