@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
 
 from mentor_local.settings import Settings
 from mentor_local.tui.app import MentorApp
+from mentor_local.tui.backend import MentorFactory
 from mentor_local.tui.sessions import SessionStore
+from mentor_local.tui.widgets.prompt import PromptInput
 
 from .fakes import CARD_FILE, FakeBackend, make_repo
+
+S = TypeVar("S", bound=Screen[Any])  # Any: a screen of any result type
+
+
+class MakeApp(Protocol):
+    """The ``make_app`` fixture: a ``MentorApp`` over the fakes, with any of their parts replaced."""
+
+    def __call__(self, *, mentor_factory: MentorFactory | None = ..., settings: Settings | None = ...) -> MentorApp: ...
 
 
 @pytest.fixture()
@@ -32,26 +44,26 @@ def backend(repo: Path) -> FakeBackend:
 
 
 @pytest.fixture()
-def make_app(repo: Path, backend: FakeBackend, tmp_path: Path) -> Callable[..., MentorApp]:
-    def factory(**overrides: Any) -> MentorApp:
-        kwargs: dict[str, Any] = {
-            "settings": Settings(home=tmp_path / "home"),
-            "sessions": SessionStore(tmp_path / "home" / "sessions.sqlite3"),
-            "home": tmp_path / "home",
-            **backend.app_kwargs(),
-        }
-        kwargs.update(overrides)
-        return MentorApp(repo, **kwargs)
+def make_app(repo: Path, backend: FakeBackend, tmp_path: Path) -> MakeApp:
+    def factory(*, mentor_factory: MentorFactory | None = backend.make_mentor,
+                settings: Settings | None = None) -> MentorApp:
+        parts = backend.app_kwargs()
+        return MentorApp(repo, settings=settings or Settings(home=tmp_path / "home"),
+                         sessions=SessionStore(tmp_path / "home" / "sessions.sqlite3"), home=tmp_path / "home",
+                         index_opener=parts["index_opener"], indexer=parts["indexer"], reviewer=parts["reviewer"],
+                         card_loader=parts["card_loader"], mentor_factory=mentor_factory)
 
     return factory
 
 
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    """Run a Pilot scenario (plain sync tests: no asyncio plugin needed)."""
-    asyncio.run(coro)
+def mentor_app(pilot: Pilot[None]) -> MentorApp:
+    app = pilot.app
+    assert isinstance(app, MentorApp)
+    return app
 
 
-async def wait_for(pilot: Any, condition: Callable[[], Any], limit: float = 15.0, what: str = "condition") -> None:
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], limit: float = 15.0,
+                   what: str = "condition") -> None:
     deadline = time.monotonic() + limit
     while not condition():
         if time.monotonic() > deadline:
@@ -59,17 +71,17 @@ async def wait_for(pilot: Any, condition: Callable[[], Any], limit: float = 15.0
         await pilot.pause(0.02)
 
 
-async def ready(pilot: Any) -> None:
+async def ready(pilot: Pilot[None]) -> None:
     """Until the fake model is loaded and the review has reported."""
-    app = pilot.app
+    app = mentor_app(pilot)
     await wait_for(pilot, lambda: app.mentor is not None and app.findings, what="mentor and findings")
     await pilot.pause()
 
 
-async def ask(pilot: Any, question: str, limit: float = 15.0) -> None:
-    app = pilot.app
+async def ask(pilot: Pilot[None], question: str, limit: float = 15.0) -> None:
+    app = mentor_app(pilot)
     before = len(app.conversation.history)
-    prompt = app.query_one("#prompt")
+    prompt = app.query_one(PromptInput)
     prompt.focus()
     prompt.load_text(question)  # typing key by key is tested elsewhere; this keeps the tests fast
     await pilot.press("enter")
@@ -77,18 +89,20 @@ async def ask(pilot: Any, question: str, limit: float = 15.0) -> None:
     await pilot.pause()
 
 
-def screen_text(app: Any) -> str:
+def screen_text(app: App[None]) -> str:
     """What the terminal shows now, as plain text lines (what a user would read)."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def wait_for_screen(pilot: Any, kind: type, limit: float = 15.0) -> Any:
+async def wait_for_screen(pilot: Pilot[None], kind: type[S], limit: float = 15.0) -> S:
     """Until a screen of ``kind`` is on top and has drawn something."""
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, kind), limit, what=kind.__name__)
     await wait_for(pilot, lambda: screen_text(app).strip(), limit, what=f"{kind.__name__} drawn")
     await pilot.pause()
-    return app.screen
+    screen = app.screen
+    assert isinstance(screen, kind)
+    return screen
 
 
 REAL_CARDS = ("batch-lookups-not-loop-queries.md", "sqlalchemy-eager-loading.md", "db-pool-sizing.md")

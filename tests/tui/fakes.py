@@ -7,11 +7,22 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from mentor_local.domain import SECTION_NAMES, Answer, Citation, Finding, Hit, IndexReport
 from mentor_local.errors import IndexBusyError, IndexMissingError, ModelError
 from mentor_local.knowledge import Card
+from mentor_local.settings import Settings
+from mentor_local.tui.backend import (
+    AppIndex,
+    CardLoader,
+    Indexer,
+    IndexOpener,
+    MentorFactory,
+    MentorLike,
+    Progress,
+    Reviewer,
+)
 
 REPO_FILES = {
     "app/__init__.py": "",
@@ -106,7 +117,7 @@ def make_answer(question: str, text: str | None = None) -> Answer:
 class ScriptedMentor:
     """Yields the answer text in small pieces, then the Answer; ``delay`` per piece; ``fail`` raises midway."""
 
-    def __init__(self, index: Any = None, *, delay: float = 0.0, fail: Exception | None = None,
+    def __init__(self, index: AppIndex | None = None, *, delay: float = 0.0, fail: Exception | None = None,
                  text: str | None = None, chunk: int = 40) -> None:
         self.index = index
         self.delay = delay
@@ -127,7 +138,7 @@ class ScriptedMentor:
     def cancel(self) -> None:
         self.cancelled.set()
 
-    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[Any]:
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
         self.cancelled.clear()
         self.calls.append((question, tuple(history)))
         answer = make_answer(question, self.text)
@@ -149,12 +160,14 @@ class ScriptedMentor:
 
 
 class FakeIndex:
-    def __init__(self, repo: Path, status: dict[str, Any] | None = None) -> None:
+    """Stands in for ``index.Index`` where the app reads it (``AppIndex``)."""
+
+    def __init__(self, repo: Path, status: dict[str, object] | None = None) -> None:
         self.repo = repo
         self._status = status or {"files": 3, "chunks": 7, "last_indexed": "2026-11-27T05:00:00+00:00", "stale_files": 0}
         self.closed = False
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         return dict(self._status)
 
     def search(self, query: str, k: int = 10, source: str = "all") -> list[Hit]:
@@ -162,6 +175,16 @@ class FakeIndex:
 
     def close(self) -> None:
         self.closed = True
+
+
+class AppParts(TypedDict):
+    """The parts of ``MentorApp`` the fakes replace, typed as the app takes them."""
+
+    index_opener: IndexOpener
+    indexer: Indexer
+    mentor_factory: MentorFactory
+    reviewer: Reviewer
+    card_loader: CardLoader
 
 
 @dataclass
@@ -183,16 +206,17 @@ class FakeBackend:
     opened: int = 0
     mentors: list[ScriptedMentor] = field(default_factory=list)
 
-    def open_index(self, repo: Path, index_dir: Path | None, settings: Any, previous: Any = None) -> FakeIndex:
+    def open_index(self, repo: Path, index_dir: Path | None, settings: Settings,
+                   previous: AppIndex | None = None) -> FakeIndex:
         self.opened += 1
         if self.busy:
             raise IndexBusyError("another process is indexing this repo", hint="wait for it, then press ctrl+r")
         if not self.index_exists:
             raise IndexMissingError(f"{repo} has no index yet", hint=f"run 'mentor index {repo}' first")
-        status = {"files": 3, "chunks": 7, "last_indexed": "2026-11-27T05:00:00+00:00", "stale_files": self.stale}
+        status: dict[str, object] = {"files": 3, "chunks": 7, "last_indexed": "2026-11-27T05:00:00+00:00", "stale_files": self.stale}
         return FakeIndex(repo, status)
 
-    def build_index(self, repo: Path, index_dir: Path | None, settings: Any, progress: Any) -> IndexReport:
+    def build_index(self, repo: Path, index_dir: Path | None, settings: Settings, progress: Progress) -> IndexReport:
         for stage, total in (("discover", 1), ("embed", 4), ("done", 1)):
             for done in range(total + 1):
                 progress(stage, done, total)
@@ -204,7 +228,7 @@ class FakeBackend:
         self.built.append(time.time())
         return IndexReport(str(repo), 3, 3, 0, 7, 7, 0, 0.1)
 
-    def make_mentor(self, index: Any, settings: Any, previous: Any = None) -> ScriptedMentor:
+    def make_mentor(self, index: AppIndex, settings: Settings, previous: MentorLike | None = None) -> ScriptedMentor:
         if self.load_delay:
             time.sleep(self.load_delay)
         if self.load_gate is not None:
@@ -223,7 +247,7 @@ class FakeBackend:
     def load_cards(self) -> list[Card]:
         return list(CARDS)
 
-    def app_kwargs(self) -> dict[str, Any]:
+    def app_kwargs(self) -> AppParts:
         return {
             "index_opener": self.open_index,
             "indexer": self.build_index,

@@ -43,6 +43,7 @@ def to_png(svg_path: Path, png_path: Path, width: int) -> None:
 async def shoot(args: argparse.Namespace, svg: Path) -> None:
     from mentor_local.settings import Settings, load_settings
     from mentor_local.tui.app import MentorApp
+    from mentor_local.tui.widgets.prompt import PromptInput
     from tests.tui.fakes import FakeBackend, make_repo
 
     tmp = Path(tempfile.mkdtemp())
@@ -53,12 +54,12 @@ async def shoot(args: argparse.Namespace, svg: Path) -> None:
         app = MentorApp(repo, settings=Settings(home=tmp / "home"), home=tmp / "home",
                         **FakeBackend(repo).app_kwargs())
     async with app.run_test(size=(args.width, args.height)) as pilot:
-        app.query_one("#prompt").cursor_blink = False
+        app.query_one("#prompt", PromptInput).cursor_blink = False
         while app.mentor is None and app.blocker is None:
             await pilot.pause(0.1)
         if app.blocker:
             raise SystemExit(app.blocker)
-        app.query_one("#prompt").load_text(args.question)
+        app.query_one("#prompt", PromptInput).load_text(args.question)
         await pilot.press("enter")
         while app.conversation.last_answer is None:
             if app.conversation.answering is None and app.conversation.pending is None:
@@ -66,7 +67,7 @@ async def shoot(args: argparse.Namespace, svg: Path) -> None:
             await pilot.pause(0.2)
         await pilot.pause(0.5)
         app.query_one("#chat").scroll_home(animate=False)
-        app.query_one("#prompt").load_text("And how do I test that the fix holds?")
+        app.query_one("#prompt", PromptInput).load_text("And how do I test that the fix holds?")
         await pilot.pause(0.5)
         app.save_screenshot(svg.name, str(svg.parent))
 

@@ -15,17 +15,19 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mentor_local.answer.backends.worker import WorkerBackend
+from mentor_local.domain import Answer
+from mentor_local.protocols import ChatModel
+from mentor_local.tui.backend import AppIndex
 from mentor_local.tui.widgets.chat import ChatTurn
 from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.status import StatusBar
 from tests.procs import wait_gone
 
-from .conftest import ready, run, wait_for
+from .conftest import MakeApp, ready, wait_for
 from .fakes import make_answer, make_repo
 from .tmux import Tmux
 
@@ -37,7 +39,7 @@ FACTS = "### Backend Architecture Analysis\n\nViews call the repository once per
 class WorkerMentor:
     """Streams composed facts, then the model's note from a real ``WorkerBackend``, then the Answer."""
 
-    def __init__(self, index: Any, model: WorkerBackend) -> None:
+    def __init__(self, index: AppIndex, model: WorkerBackend) -> None:
         self.index = index
         self.chat_model = model
         self.cancelled = threading.Event()
@@ -48,7 +50,7 @@ class WorkerMentor:
     def cancel(self) -> None:
         self.cancelled.set()
 
-    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[Any]:
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
         self.cancelled.clear()
         yield FACTS
         pieces = self.chat_model.chat([{"role": "user", "content": question}], max_tokens=64)
@@ -74,6 +76,11 @@ def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Wo
     model.close()
 
 
+def _pid(model: ChatModel) -> int | None:
+    """The model's process id, for the model in its own process (``WorkerBackend``)."""
+    return model.pid if isinstance(model, WorkerBackend) else None
+
+
 def _spec(how: str, marker: Path) -> str:
     return json.dumps({"tokens": TOKENS, "marker": str(marker), "delay": 0.05, "die_after": 2, "die": how})
 
@@ -81,72 +88,68 @@ def _spec(how: str, marker: Path) -> str:
 @pytest.mark.parametrize(("how", "expect"), [("SIGILL", "SIGILL: illegal instruction"),
                                              ("SIGSEGV", "SIGSEGV: segmentation fault"),
                                              ("SIGKILL", "SIGKILL: killed")])
-def test_a_model_crash_mid_answer_keeps_the_app_the_question_and_the_text(
-        make_app: Any, worker: tuple[WorkerBackend, Path], monkeypatch: pytest.MonkeyPatch, how: str,
+@pytest.mark.asyncio
+async def test_a_model_crash_mid_answer_keeps_the_app_the_question_and_the_text(
+        make_app: MakeApp, worker: tuple[WorkerBackend, Path], monkeypatch: pytest.MonkeyPatch, how: str,
         expect: str) -> None:
     model, marker = worker
     monkeypatch.setenv("MENTOR_WORKER_FAKE", _spec(how, marker))
     question = "Why is the invoices page slow?"
 
-    async def scenario() -> None:
-        app = make_app(mentor_factory=lambda index, settings, previous: WorkerMentor(index, model))
-        async with app.run_test(size=(110, 32)) as pilot:
-            await ready(pilot)
-            marker.touch()
-            prompt = app.query_one(PromptInput)
-            prompt.load_text(question)
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: app.conversation.answering is None and app.query(ChatTurn), limit=20,
-                           what="the crash to be reported")
-            await pilot.pause()
-            turn = app.query_one(ChatTurn)
-            assert app.is_running
-            # What was already shown stays: the facts and the two pieces made before the death.
-            assert "once per customer" in turn.raw and "The model explains" in turn.raw
-            meta = str(turn.query_one(".meta").render())
-            assert f"the model process died ({expect}" in meta and "mentor doctor" in meta
-            errors = [n.message for n in app._notifications if "model process died" in n.message]
-            assert len(errors) == 1 and "\n" not in errors[0] and "mentor doctor" in errors[0]
-            assert prompt.text == question  # the question is back in the box
-            assert "restarts with the next question" in app.query_one(StatusBar).plain
-            # The next question works: a fresh model process answers it.
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: len(app.conversation.history) == 1, limit=20, what="the answer after the crash")
-            assert app.conversation.last_answer is not None and model.starts == 2
-            assert "restarts" not in app.query_one(StatusBar).plain
-            pid = model.pid
-        # Quitting the app stops the model's process.
-        assert pid is not None and wait_gone(pid)
-
-    run(scenario())
+    app = make_app(mentor_factory=lambda index, settings, previous: WorkerMentor(index, model))
+    async with app.run_test(size=(110, 32)) as pilot:
+        await ready(pilot)
+        marker.touch()
+        prompt = app.query_one(PromptInput)
+        prompt.load_text(question)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.conversation.answering is None and app.query(ChatTurn), limit=20,
+                       what="the crash to be reported")
+        await pilot.pause()
+        turn = app.query_one(ChatTurn)
+        assert app.is_running
+        # What was already shown stays: the facts and the two pieces made before the death.
+        assert "once per customer" in turn.raw and "The model explains" in turn.raw
+        meta = str(turn.query_one(".meta").render())
+        assert f"the model process died ({expect}" in meta and "mentor doctor" in meta
+        errors = [n.message for n in app._notifications if "model process died" in n.message]
+        assert len(errors) == 1 and "\n" not in errors[0] and "mentor doctor" in errors[0]
+        assert prompt.text == question  # the question is back in the box
+        assert "restarts with the next question" in app.query_one(StatusBar).plain
+        # The next question works: a fresh model process answers it.
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(app.conversation.history) == 1, limit=20, what="the answer after the crash")
+        assert app.conversation.last_answer is not None and model.starts == 2
+        assert "restarts" not in app.query_one(StatusBar).plain
+        pid = model.pid
+    # Quitting the app stops the model's process.
+    assert pid is not None and wait_gone(pid)
 
 
-def test_esc_during_a_model_answer_stops_it_in_the_child(make_app: Any, worker: tuple[WorkerBackend, Path],
+@pytest.mark.asyncio
+async def test_esc_during_a_model_answer_stops_it_in_the_child(make_app: MakeApp, worker: tuple[WorkerBackend, Path],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     model, marker = worker
     monkeypatch.setenv("MENTOR_WORKER_FAKE", json.dumps({"tokens": [f"word{i} " for i in range(200)], "delay": 0.1}))
 
-    async def scenario() -> None:
-        app = make_app(mentor_factory=lambda index, settings, previous: WorkerMentor(index, model))
-        async with app.run_test(size=(110, 32)) as pilot:
-            await ready(pilot)
-            app.query_one(PromptInput).load_text("long one")
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: "word2" in (app.query(ChatTurn).last().raw if app.query(ChatTurn) else ""),
-                           what="the first words")
-            pid = model.pid
-            t0 = time.monotonic()
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: app.conversation.answering is None, limit=5, what="the cancel")
-            assert time.monotonic() - t0 < 3
-            assert app.query_one(PromptInput).text == "long one"
-            # The same child, still loaded, answers the next question at once (the old stream is over in it).
-            monkeypatch.setenv("MENTOR_WORKER_FAKE", "{}")
-            t0 = time.monotonic()
-            assert list(model.chat([{"role": "user", "content": "x"}], max_tokens=2)) == ["word0 ", "word1 "]
-            assert time.monotonic() - t0 < 2 and model.pid == pid and model.starts == 1
-
-    run(scenario())
+    app = make_app(mentor_factory=lambda index, settings, previous: WorkerMentor(index, model))
+    async with app.run_test(size=(110, 32)) as pilot:
+        await ready(pilot)
+        app.query_one(PromptInput).load_text("long one")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "word2" in (app.query(ChatTurn).last().raw if app.query(ChatTurn) else ""),
+                       what="the first words")
+        pid = model.pid
+        t0 = time.monotonic()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.conversation.answering is None, limit=5, what="the cancel")
+        assert time.monotonic() - t0 < 3
+        assert app.query_one(PromptInput).text == "long one"
+        # The same child, still loaded, answers the next question at once (the old stream is over in it).
+        monkeypatch.setenv("MENTOR_WORKER_FAKE", "{}")
+        t0 = time.monotonic()
+        assert list(model.chat([{"role": "user", "content": "x"}], max_tokens=2)) == ["word0 ", "word1 "]
+        assert time.monotonic() - t0 < 2 and model.pid == pid and model.starts == 1
 
 
 WORKER_APP = """
@@ -154,6 +157,9 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from mentor_local.answer.backends.worker import WorkerBackend
+from mentor_local.domain import Answer
+from mentor_local.protocols import ChatModel
+from mentor_local.tui.backend import AppIndex
 from mentor_local.settings import Settings
 from mentor_local.tui.app import MentorApp
 from tests.tui.fakes import FakeBackend
@@ -200,7 +206,8 @@ def test_kill_9_of_the_app_in_a_terminal_leaves_no_model_process(tmp_path: Path)
         tmux.close()
 
 
-def test_quitting_while_the_model_loads_stops_it_at_once(make_app: Any, tmp_path: Path,
+@pytest.mark.asyncio
+async def test_quitting_while_the_model_loads_stops_it_at_once(make_app: MakeApp, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's own factory (a real Mentor over the model process): a quit does not wait for a slow load."""
     from mentor_local.settings import Settings
@@ -209,20 +216,16 @@ def test_quitting_while_the_model_loads_stops_it_at_once(make_app: Any, tmp_path
     gguf = tmp_path / "slow.gguf"
     gguf.write_bytes(b"GGUF" + b"\0" * 28)
     monkeypatch.setenv("MENTOR_WORKER_FAKE", json.dumps({"load_s": 60}))
-    started: list[Any] = []
-    exited_at: list[float] = []
-
-    async def scenario() -> None:
-        app = make_app(mentor_factory=None, settings=Settings(home=tmp_path / "home", model=str(gguf)))
-        app._make_mentor = lambda index, settings, previous: tui_backend.make_mentor(index, settings, previous,
-                                                                                     opened=app._models)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app._models and app._models[0].pid, what="the model process started")
-            started.extend(m.pid for m in app._models)
-            assert app.mentor is None  # still loading
-        exited_at.append(time.monotonic())
+    started: list[int] = []
 
     t0 = time.monotonic()
-    run(scenario())
-    assert exited_at[0] - t0 < 15
+    app = make_app(mentor_factory=None, settings=Settings(home=tmp_path / "home", model=str(gguf)))
+    app._make_mentor = lambda index, settings, previous: tui_backend.make_mentor(index, settings, previous,
+                                                                                 opened=app._models)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app._models and _pid(app._models[0]), what="the model process started")
+        started.extend(pid for pid in map(_pid, app._models) if pid is not None)
+        assert app.mentor is None  # still loading
+    exited_at = time.monotonic()
+    assert exited_at - t0 < 15
     assert started and all(wait_gone(pid, 3) for pid in started)
