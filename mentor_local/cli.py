@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
+    if not vars(args).get("handler"):
         parser.print_help()
         return 2
     try:

@@ -126,8 +126,10 @@ class OnnxInt8Embedder:
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
         opts = ort.SessionOptions()
-        affinity = getattr(os, "sched_getaffinity", None)  # the cores this process may use (Linux)
-        cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+        try:
+            cores = len(os.sched_getaffinity(0))  # the cores this process may use (Linux)
+        except AttributeError:  # elsewhere: every core
+            cores = os.cpu_count() or 1
         opts.intra_op_num_threads = threads or max(1, min(cores, 8))
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3

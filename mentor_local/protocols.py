@@ -2,7 +2,7 @@
 
 Services (``retrieval``, ``answer.mentor``) depend on these protocols; adapters (``embedding``,
 ``store``, ``answer.backends``) satisfy them; only ``wiring`` chooses which adapter a service gets.
-``tests/test_protocols.py`` checks statically (mypy) that every adapter and every test double fits.
+``tests/answer/test_protocols.py`` checks statically (mypy) that every adapter and every test double fits.
 
 =================  ==================================================================================
 protocol           implemented by

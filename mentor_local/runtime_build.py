@@ -323,7 +323,7 @@ def smoke_model(explicit: str | Path | None = None) -> Path | None:
     try:
         from mentor_local import models
 
-        bundled: frozenset[str] = frozenset(getattr(models, "BUNDLED_NAMES", ()))
+        bundled: frozenset[str] = frozenset(models.BUNDLED_NAMES)
     except Exception:
         bundled = frozenset()
     root = models_dir()

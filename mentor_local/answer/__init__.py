@@ -6,7 +6,7 @@ comes from where.  Nothing heavy is imported here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __all__ = ["Mentor"]
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from mentor_local.answer.mentor import Mentor
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> type[Mentor]:
     if name == "Mentor":
         from mentor_local.answer.mentor import Mentor
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from mentor_local.answer.backends.llama import LlamaBackend
 from mentor_local.answer.backends.worker import WorkerBackend
+from mentor_local.settings import Settings
 
 PROCESS_ENV = "MENTOR_MODEL_PROCESS"
 
@@ -36,7 +36,7 @@ def open_local_model(path: Path, *, n_ctx: int = 4096, gpu_layers: str | int | N
     return WorkerBackend(path, n_ctx=n_ctx, gpu_layers=gpu_layers, threads=threads, temperature=temperature)
 
 
-def local_model_for(settings: Any, model: str | Path | None = None, *, temperature: float = 0.2) -> WorkerBackend | LlamaBackend:
+def local_model_for(settings: Settings, model: str | Path | None = None, *, temperature: float = 0.2) -> WorkerBackend | LlamaBackend:
     """The model that ``settings`` (and ``--model``) name, resolved as ``Mentor`` does, through ``open_local_model``."""
     from mentor_local.models import BUNDLED_NAMES, resolve_model
 

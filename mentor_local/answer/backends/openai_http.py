@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 from mentor_local.answer.excerpts import estimate_tokens
 from mentor_local.errors import BackendError, ConfigError
@@ -21,7 +24,7 @@ from mentor_local.protocols import Message, TokenStream, no_tokens
 
 class OpenAIHTTPBackend:
     def __init__(self, base_url: str, *, n_ctx: int = 4096, mode: str = "auto", model: str | None = None,
-                 timeout: float = 300.0, temperature: float = 0.2, client: Any = None) -> None:
+                 timeout: float = 300.0, temperature: float = 0.2, client: httpx.Client | None = None) -> None:
         import httpx
 
         url = base_url.rstrip("/")
@@ -44,7 +47,7 @@ class OpenAIHTTPBackend:
         self.chat_template = True
 
     # -- discovery ---------------------------------------------------------------------------
-    def _get_json(self, url: str) -> Any:
+    def _get_json(self, url: str) -> object:
         import httpx
 
         try:
