@@ -56,17 +56,18 @@ HITS = [
     Hit("app/db.py", 9, 11, "InvoiceRepository.total_for_customer", "method", "code", 0.733,
         "app.db.InvoiceRepository.total_for_customer"),
     Hit("knowledge/n-plus-one.md", 1, 12, "N+1 queries", "card", "knowledge", 0.402, "",
-        metadata={"card_id": "n-plus-one", "title": "Avoid N+1 queries", "topics": "n-plus-one", "level": "basic"}),
+        metadata={"card_id": "n-plus-one", "title": "Avoid N+1 queries", "topics": "n-plus-one-query", "level": "basic"}),
 ]
 
 FINDINGS = [
-    Finding("app/views.py", 7, 7, "n-plus-one", "loop-query", "high", "a query runs once per customer", "n-plus-one"),
-    Finding("app/db.py", 7, 7, "connection-handling", "conn-per-object", "medium", "a connection per repository", None),
-    Finding("app/views.py", 6, 6, "configuration", "hardcoded-path", "low", "database path is hard-coded", None),
+    Finding("app/views.py", 7, 7, "n-plus-one-query", "loop-query", "high", "a query runs once per customer",
+            "n-plus-one"),
+    Finding("app/db.py", 7, 7, "resource-leak", "conn-per-object", "medium", "a connection per repository", None),
+    Finding("app/views.py", 6, 6, "hardcoded-secret", "hardcoded-path", "low", "database path is hard-coded", None),
 ]
 
 CARDS = [
-    Card("n-plus-one", "Avoid N+1 queries", ("n-plus-one",), ("database",), "basic", "knowledge/n-plus-one.md",
+    Card("n-plus-one", "Avoid N+1 queries", ("n-plus-one-query",), ("database",), "basic", "knowledge/n-plus-one.md",
          {"Consider": "Fetch totals in one query.", "Why": "Each query is a round trip.", "Trade-offs": "-",
           "Code": "```python\ntotals = {}\n```", "Evolution": "Use a GROUP BY."}),
 ]
@@ -75,7 +76,7 @@ CARDS = [
 CARD_FILE = """---
 id: n-plus-one
 title: Avoid N+1 queries
-topics: [n-plus-one]
+topics: [n-plus-one-query]
 areas: [database]
 level: basic
 ---

@@ -7,13 +7,14 @@ from textual.content import Content
 from textual.widgets import Input, Markdown, Static, Tree
 
 from mentor_local.domain import Finding
+from mentor_local.topics import TOPICS
 from mentor_local.tui.screens.code_view import CodeViewer
 from mentor_local.tui.widgets.chat import ChatTurn
 from mentor_local.tui.widgets.findings import FindingsPane, group, matches
 from mentor_local.tui.widgets.sources import SourcesPane
 
 from .conftest import MakeApp, ask, ready, screen_text, wait_for, wait_for_screen
-from .fakes import FINDINGS, FakeBackend
+from .fakes import CARDS, FINDINGS, FakeBackend
 
 
 @pytest.mark.asyncio
@@ -98,11 +99,11 @@ async def test_findings_grouped_filtered_and_opened_with_their_card(make_app: Ma
         await pilot.press("f3")
         tree: Tree[Finding] = app.query_one("#findings-tree", Tree)
         topics = [str(n.label).split(" (")[0] for n in tree.root.children]
-        assert topics == ["n-plus-one", "connection-handling", "configuration"]  # high first
+        assert topics == ["n-plus-one-query", "resource-leak", "hardcoded-secret"]  # high first
         assert "Findings (3)" in screen_text(app)
         await pilot.press("ctrl+f", *"low")
         await pilot.pause()
-        assert [str(n.label).split(" (")[0] for n in tree.root.children] == ["configuration"]
+        assert [str(n.label).split(" (")[0] for n in tree.root.children] == ["hardcoded-secret"]
         await pilot.press("ctrl+a", "ctrl+k", *"nothing-like-this")  # Input: select to start, delete to end
         await pilot.pause()
         assert "No finding matches" in str(tree.root.children[0].label)
@@ -117,7 +118,7 @@ async def test_findings_grouped_filtered_and_opened_with_their_card(make_app: Ma
         assert (viewer.path, viewer.start) == ("app/views.py", 7)
         text = screen_text(app)
         assert "Avoid N+1 queries" in text and "Consider" in text  # the card beside the code
-        assert "high · n-plus-one · loop-query" in text
+        assert "high · n-plus-one-query · loop-query" in text
 
 
 @pytest.mark.asyncio
@@ -133,6 +134,11 @@ async def test_review_failure_is_reported_in_the_pane(make_app: MakeApp, backend
 
 def test_group_and_match_helpers() -> None:
     grouped = group(FINDINGS)
-    assert list(grouped) == ["n-plus-one", "connection-handling", "configuration"]
-    assert list(grouped["n-plus-one"]) == ["high"]
+    assert list(grouped) == ["n-plus-one-query", "resource-leak", "hardcoded-secret"]
+    assert list(grouped["n-plus-one-query"]) == ["high"]
     assert matches(FINDINGS[0], "views HIGH") and not matches(FINDINGS[0], "views low")
+
+
+def test_fakes_use_topics_from_the_closed_list() -> None:
+    assert {f.topic for f in FINDINGS} <= set(TOPICS)
+    assert {t for card in CARDS for t in card.topics} <= set(TOPICS)
