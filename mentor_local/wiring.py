@@ -76,8 +76,7 @@ def index_adapters(settings: Settings, embedder: Embedder | None = None) -> Inde
 
     def cache_embeddings(inner: Embedder) -> CachedEmbedder:
         seed = card_seed.card_seed_path() if embedder is None else None
-        # an injected embedder without an id of its own is cached under the index's
-        key = inner.model_id if embedder is None else str(getattr(embedder, "model_id", inner.model_id))
+        key = (embedder or inner).model_id
         return CachedEmbedder(inner, EmbeddingCache(app_home(settings.home) / "cache" / "embeddings.sqlite", key, seed))
 
     def open_catalog(path: Path, readonly: bool) -> Catalog:
