@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mentor_local.analysis.config import ReviewConfig, load_review_config
 from mentor_local.analysis.context import NOT_IN_MIGRATIONS, FileContext, RawFinding, relationship_names, schema_names
@@ -24,6 +24,9 @@ from mentor_local.errors import MentorError
 from mentor_local.knowledge import Card
 from mentor_local.paths import check_repo
 from mentor_local.topics import TOPICS
+
+if TYPE_CHECKING:
+    from mentor_local.indexing.discover import SourceFile
 
 # Severity rule (README "Severity"): high = data loss, a security hole, or an outage when it happens;
 # medium = a real defect with a bounded cost (a slow or stuck request, a lost background job, a hidden error);
@@ -168,14 +171,14 @@ class ChunkResult:
     notes: list[str]
 
 
-def repo_facts(files: list[Any]) -> RepoFacts:
+def repo_facts(files: list[SourceFile]) -> RepoFacts:
     from mentor_local.indexing.discover import read_text
 
     texts = [t for f in files if (t := read_text(f.abspath)[0]) is not None]
     return RepoFacts(relationship_names(texts), schema_names(texts))
 
 
-def review_chunk(repo: Path, files: list[Any], cfg: ReviewConfig, facts: RepoFacts) -> ChunkResult:
+def review_chunk(repo: Path, files: list[SourceFile], cfg: ReviewConfig, facts: RepoFacts) -> ChunkResult:
     """Parse, check and ruff-lint some of the repo's files; return raw findings that survive noqa and config."""
     from mentor_local.analysis import ruff_rules
 
@@ -206,11 +209,11 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "darwin"
 
 
-def _split(files: list[Any], n: int) -> list[list[Any]]:
+def _split(files: list[SourceFile], n: int) -> list[list[SourceFile]]:
     """``n`` chunks of about equal total size (parse and query time follow file size)."""
     if n <= 1:
         return [files]
-    chunks: list[list[Any]] = [[] for _ in range(n)]
+    chunks: list[list[SourceFile]] = [[] for _ in range(n)]
     sizes = [0] * n
     for f in sorted(files, key=lambda f: -f.size):
         i = sizes.index(min(sizes))
@@ -223,7 +226,7 @@ def _repo(path: str | Path) -> Path:
     return check_repo(path)
 
 
-def discover_python(repo: Path, max_file_bytes: int) -> tuple[list[Any], list[SkippedFile]]:
+def discover_python(repo: Path, max_file_bytes: int) -> tuple[list[SourceFile], list[SkippedFile]]:
     """The Python files indexing would see, and the skipped ``.py`` files with their reasons."""
     from mentor_local.indexing.discover import discover
 
@@ -232,7 +235,7 @@ def discover_python(repo: Path, max_file_bytes: int) -> tuple[list[Any], list[Sk
     return [f for f in files if f.path.endswith(".py")], skipped
 
 
-def parse_files(files: list[Any]) -> tuple[list[FileContext], list[SkippedFile]]:
+def parse_files(files: list[SourceFile]) -> tuple[list[FileContext], list[SkippedFile]]:
     """Read and parse files; non-UTF-8, binary and syntax-error files come back as skipped with the reason."""
     from mentor_local.analysis import syntax
     from mentor_local.indexing.discover import read_text

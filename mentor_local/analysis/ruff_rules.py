@@ -20,7 +20,7 @@ import sysconfig
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
@@ -28,6 +28,9 @@ from mentor_local.analysis.rules import precision as P
 from mentor_local.analysis.rules.common import cli_module, in_cli_command
 from mentor_local.analysis.rules.exceptions import handler_handles, handler_is_broad
 from mentor_local.security.secrets import looks_secret
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # code -> (topic, what the problem is, card hints)
 RUFF_MAP: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -78,9 +81,23 @@ _NOT_SECURITY = re.compile(r"status_code|error_code|exit_code|country_code|curre
                            r"backoff|sample|shuffle|retry|weight|mock|fake|demo|seed|test", re.I)
 
 
+class _Location(TypedDict):
+    row: int
+    column: int
+
+
+class RuffDiagnostic(TypedDict):
+    """The fields of one item of ``ruff check --output-format json`` that the review reads."""
+
+    code: str
+    filename: str
+    location: _Location
+    end_location: NotRequired[_Location]
+
+
 @dataclass(frozen=True)
 class RuffResult:
-    by_path: dict[str, list[dict[str, Any]]]
+    by_path: dict[str, list[RuffDiagnostic]]
     error: str | None = None
 
 
@@ -137,7 +154,7 @@ def collect_ruff(repo: Path, procs: list[subprocess.Popen[bytes]] | str | None, 
         return RuffResult({})
     if isinstance(procs, str):
         return RuffResult({}, procs)
-    items: list[dict[str, Any]] = []
+    items: list[RuffDiagnostic] = []
     error = None
     for proc in procs:
         try:
@@ -151,7 +168,7 @@ def collect_ruff(repo: Path, procs: list[subprocess.Popen[bytes]] | str | None, 
             items += json.loads(out.decode("utf-8") or "[]")
         except json.JSONDecodeError:
             error = f"ruff failed: {err.decode('utf-8', 'replace').strip()[:200]}"
-    by_path: dict[str, list[dict[str, Any]]] = {}
+    by_path: dict[str, list[RuffDiagnostic]] = {}
     root = repo.resolve()
     for item in items:
         code = item.get("code")
@@ -165,13 +182,14 @@ def collect_ruff(repo: Path, procs: list[subprocess.Popen[bytes]] | str | None, 
     return RuffResult(by_path, error)
 
 
-def ruff_findings(ctx: FileContext, items: list[dict[str, Any]]) -> Iterator[RawFinding]:
+def ruff_findings(ctx: FileContext, items: list[RuffDiagnostic]) -> Iterator[RawFinding]:
     seen_handlers: set[int] = set()
     for item in items:
         code = item["code"]
         topic, problem, hints = RUFF_MAP[code]
         row = int(item["location"]["row"])
-        end_row = int(item.get("end_location", {}).get("row", row))
+        end_location = item.get("end_location")
+        end_row = int(end_location["row"]) if end_location is not None else row
         node = ctx.node_at(row, int(item["location"]["column"]))
         verdict = _keep(ctx, code, node, seen_handlers)
         if verdict is False:
@@ -193,7 +211,7 @@ def ruff_findings(ctx: FileContext, items: list[dict[str, Any]]) -> Iterator[Raw
                          confidence=judged.confidence, why=judged.why or f"ruff {code}")
 
 
-def _judge(ctx: FileContext, code: str, node: Any) -> P.Judgement | None:
+def _judge(ctx: FileContext, code: str, node: Node | None) -> P.Judgement | None:
     """Context the ruff rule does not see: None drops the diagnostic, else severity/confidence/why."""
     if node is None:
         return P.Judgement()
@@ -228,7 +246,7 @@ def _subject(ctx: FileContext, row: int) -> str:
     return ""
 
 
-def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bool | str:
+def _keep(ctx: FileContext, code: str, node: Node | None, seen_handlers: set[int]) -> bool | str:
     """False to drop a ruff diagnostic that our topic does not cover; True (or a subject text) to keep it."""
     if node is None:
         return True
@@ -266,7 +284,7 @@ def _keep(ctx: FileContext, code: str, node: Any, seen_handlers: set[int]) -> bo
     return True
 
 
-def _constant_string(ctx: FileContext, node: Any) -> bool:
+def _constant_string(ctx: FileContext, node: Node) -> bool:
     """``CMD = "pg_dump app"`` ... ``os.system(CMD)``: a name bound only to one plain string literal."""
     if node.type != "identifier":
         return False
@@ -277,7 +295,7 @@ def _constant_string(ctx: FileContext, node: Any) -> bool:
         bound[0]["value"][0]) and others is None
 
 
-def _random_for_secret(node: Any) -> bool:
+def _random_for_secret(node: Node) -> bool:
     """S311 counts only when the random value becomes a token, code, password or key."""
     stmt = S.statement_of(node)
     fn = S.enclosing_function(node)
@@ -296,7 +314,7 @@ def _random_for_secret(node: Any) -> bool:
     return bool(_TOKENISH.search(text) or (_CODEISH.search(text) and not _NOT_SECURITY.search(text)))
 
 
-def _about_password(node: Any) -> bool:
+def _about_password(node: Node) -> bool:
     call = next((a for a in [node, *S.ancestors(node)] if a.type == "call"), None)
     if call is None:
         return False

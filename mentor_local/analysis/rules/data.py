@@ -60,6 +60,18 @@ def _derived_names(ctx: FileContext, fn_body: Node, qcalls: list[Node]) -> set[s
     return derived
 
 
+def _over_query_rows(ctx: FileContext, fn_body: Node, iters: list[Node], qcalls: list[Node],
+                     derived_cache: dict[int, set[str]]) -> bool:
+    """The loop walks the rows of a query: an iterable is a query call, or a name bound from one in this function."""
+    if fn_body.id not in derived_cache:
+        derived_cache[fn_body.id] = _derived_names(ctx, fn_body, qcalls)
+    derived = derived_cache[fn_body.id]
+    return any(
+        any(_within(q, [i]) for q in qcalls) or any(S.text(n) in derived for n in S.walk(i) if n.type == "identifier")
+        for i in iters
+    )
+
+
 _WRITE = re.compile(r"^\s*(\w+\.)?(insert|update|delete|upsert)\b|^\s*[\w.]+\.(insert|update|delete)\(|"
                     r"^\s*(\w+\.)?text\(\s*[rfbu]*[\"']+\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)|"
                     r"^\s*[rfbu]*[\"']+\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)", re.I)
@@ -101,13 +113,7 @@ def n_plus_one(ctx: FileContext) -> Iterator[RawFinding]:
             if lazy is not None:
                 yield lazy
             continue
-        if body.id not in derived_cache:
-            derived_cache[body.id] = _derived_names(ctx, body, qcalls)
-        derived = derived_cache[body.id]
-        from_query = any(
-            any(_within(q, [i]) for q in qcalls) or any(S.text(n) in derived for n in S.walk(i) if n.type == "identifier")
-            for i in iters
-        )
+        from_query = _over_query_rows(ctx, body, iters, qcalls, derived_cache)
         per_item = [c for c in inner if any(S.text(n) in loop_vars for n in S.walk(c) if n.type == "identifier")]
         hits = inner if from_query else per_item
         if not hits:
@@ -132,14 +138,7 @@ def _lazy_load(ctx: FileContext, loop: Node, fn: Node, body: Node, iters: list[N
     """``for o in orders: o.customer.name`` where ``orders`` came from a query without eager loading."""
     if not loop_vars:
         return None
-    if body.id not in derived_cache:
-        derived_cache[body.id] = _derived_names(ctx, body, qcalls)
-    derived = derived_cache[body.id]
-    from_query = any(
-        any(_within(q, [i]) for q in qcalls) or any(S.text(n) in derived for n in S.walk(i) if n.type == "identifier")
-        for i in iters
-    )
-    if not from_query:
+    if not _over_query_rows(ctx, body, iters, qcalls, derived_cache):
         return None
     before = ctx.src[fn.start_byte:loop.end_byte].decode("utf-8", "replace")
     if _EAGER.search(before):
