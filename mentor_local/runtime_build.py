@@ -49,7 +49,7 @@ CPU_OPTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("GGML_AVX512_VNNI", (*_AVX512_BASE, "avx512_vnni")),
     ("GGML_AVX512_BF16", (*_AVX512_BASE, "avx512_bf16")),
 )
-# Never on: the AMX kernels are what crash (upstream llama.cpp PR #26954).
+# Never on: the AMX kernels are what crash (SIGILL on the first decode: worker threads lack the AMX tile permission).
 AMX_OFF = ("-DGGML_AMX_TILE=OFF", "-DGGML_AMX_INT8=OFF", "-DGGML_AMX_BF16=OFF")
 # The portable fallback: x86-64-v3 as llama.cpp's own "haswell" CPU variant defines it.
 PORTABLE_FLAGS = frozenset({"sse4_2", "avx", "avx2", "fma", "f16c", "bmi2"})
