@@ -93,16 +93,22 @@ _NEEDLES = tuple(sorted({n for r in RULES if r.id != "private-key" for n in r.ne
 _TWILIO_HINT = re.compile(r"SK[0-9a-fA-F]{32}")
 
 
-def _candidate_offsets(text: str) -> list[int]:
+def _candidate_lines(text: str, lines: list[str]) -> list[int]:
+    """The indexes of the lines that hold a needle or a Twilio-shaped key: only these can hold a single-line secret."""
     low = text.lower()
-    out: list[int] = []
+    if len(low) != len(text):
+        # a character whose lower case is longer ("İ" -> "i̇") would shift every offset after it: go line by line
+        return [i for i, line in enumerate(lines)
+                if any(n in line.lower() for n in _NEEDLES) or _TWILIO_HINT.search(line)]
+    offsets: list[int] = []
     for needle in _NEEDLES:
         i = low.find(needle)
         while i != -1:
-            out.append(i)
+            offsets.append(i)
             i = low.find(needle, i + 1)
-    out.extend(m.start() for m in _TWILIO_HINT.finditer(text))
-    return out
+    offsets.extend(m.start() for m in _TWILIO_HINT.finditer(text))
+    ends = list(accumulate(len(line) for line in lines))
+    return sorted({bisect_right(ends, m) for m in offsets})
 
 
 _MULTILINE = tuple(r for r in RULES if r.id == "private-key")
@@ -116,8 +122,7 @@ def redact(text: str) -> tuple[str, int]:
         for rule in _MULTILINE:
             text = rule.pattern.sub(counter.replacer(rule), text)
     lines = text.splitlines(keepends=True)
-    ends = list(accumulate(len(line) for line in lines))
-    todo = sorted({bisect_right(ends, m) for m in _candidate_offsets(text)})
+    todo = _candidate_lines(text, lines)
     for i in todo:
         line = lines[i]
         low = line.lower()

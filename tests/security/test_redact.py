@@ -83,6 +83,14 @@ def test_placeholders_and_code_are_left_alone(text: str) -> None:
     assert redact(text) == (text, 0)
 
 
+def test_a_character_that_lowercases_longer_moves_no_candidate_line() -> None:
+    # "İ".lower() is two characters: offsets found in the lowered text drifted past the line they belong to,
+    # so the secret's line was skipped (or the offset ran past the last line and redaction crashed)
+    text = "İ" * 20 + "\npwd: Xk8pQ2zLm9w\nx = 1\nx = 1\nx = 1\n"
+    assert redact(text) == ("İ" * 20 + "\npwd: «redacted:generic-secret»\nx = 1\nx = 1\nx = 1\n", 1)
+    assert redact("İ" * 50 + "\nkey\n") == ("İ" * 50 + "\nkey\n", 0)
+
+
 def test_idempotent_and_marker_never_matches() -> None:
     text = "\n".join(p.line for p in SECRETS if p.line) + "\n"
     once, n = redact(text)
