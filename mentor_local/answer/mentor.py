@@ -105,8 +105,8 @@ class Mentor:
 
     def __init__(self, index: Searchable | None, model_path: str | Path | None = None, *,
                  chat_model: ChatModel | None = None, chat_model_factory: Callable[[], ChatModel] | None = None,
-                 settings: Settings | None = None, code_k: int = 6, card_k: int = 3, code_tokens: int = 600,
-                 user_tokens: int = 900, follow_up_tokens: int = 300, use_model: bool = True,
+                 settings: Settings | None = None, code_k: int = 6, card_k: int = 3, code_tokens: int = 1000,
+                 user_tokens: int = 1300, follow_up_tokens: int = 300, use_model: bool = True,
                  llm_mode: str = "auto", temperature: float = 0.2, cards: Sequence[CardLike] | None = None,
                  reviewer: Callable[[Path], Iterable[Finding]] | None = None,
                  profiler: Callable[[Path], RepoProfile | None] | None = None,
