@@ -32,7 +32,7 @@ from mentor_local.errors import IndexMissingError, MentorError
 from mentor_local.settings import Settings
 from mentor_local.tui import backend
 from mentor_local.tui import messages as msg
-from mentor_local.tui.conversation import ConversationController, error_text
+from mentor_local.tui.conversation import ConversationController
 from mentor_local.tui.indexing import IndexingController
 from mentor_local.tui.navigation import CodeNavigator
 from mentor_local.tui.sessions.service import SessionService
@@ -193,7 +193,7 @@ class MentorApp(App[None]):
             self.post_message(msg.IndexMissing(exc.one_line()))
             return
         except Exception as exc:
-            self.post_message(msg.IndexProblem(error_text(exc, "cannot open the index")))
+            self.post_message(msg.IndexProblem(msg.error_text(exc, "cannot open the index")))
             return
         try:
             status: backend.IndexStatus | None = backend.index_status(index)
@@ -204,7 +204,7 @@ class MentorApp(App[None]):
             mentor = self._make_mentor(index, self.settings, previous_mentor)
             info = backend.describe_model(mentor, self.settings)
         except Exception as exc:
-            error = error_text(exc, "the model failed to load")
+            error = msg.error_text(exc, "the model failed to load")
             if not isinstance(exc, MentorError):
                 error += " — check --model (a .gguf file) or run 'mentor doctor'"
             self.post_message(msg.ModelProblem(error))
@@ -216,7 +216,7 @@ class MentorApp(App[None]):
         try:
             findings = list(self._review(self.repo))
         except Exception as exc:
-            self.post_message(msg.FindingsReady([], error_text(exc, "the review failed")))
+            self.post_message(msg.FindingsReady([], msg.error_text(exc, "the review failed")))
             return
         self.post_message(msg.FindingsReady(findings))
 

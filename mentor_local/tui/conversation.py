@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker, get_current_worker
 
-from mentor_local.errors import MentorError, ModelCrashed
+from mentor_local.errors import ModelCrashed
 from mentor_local.tui import messages as msg
 from mentor_local.tui.safe import clean
 from mentor_local.tui.widgets.chat import ChatPane, ChatTurn
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
     from mentor_local.tui.sessions.store import Turn
 
 CANCELLED = "Cancelled — your question is back in the box."
-
-
-def error_text(exc: BaseException, what: str) -> str:
-    """One line for the user: a ``MentorError`` says its fix; anything else says what failed and how."""
-    if isinstance(exc, MentorError):
-        return exc.one_line()
-    return f"{what}: {type(exc).__name__}: {exc}"
 
 
 def answer_meta(answer: Answer) -> str:
@@ -144,7 +137,7 @@ class ConversationController:
                 else:
                     answer = item
         except Exception as exc:
-            error = error_text(exc, "generation failed")
+            error = msg.error_text(exc, "generation failed")
             crashed = isinstance(exc, ModelCrashed)
         finally:
             if isinstance(stream, Generator):

@@ -14,7 +14,6 @@ from textual.content import Content
 from textual.widgets import Label, ProgressBar
 
 from mentor_local.tui import messages as msg
-from mentor_local.tui.conversation import error_text
 from mentor_local.tui.safe import clean
 from mentor_local.tui.widgets.status import StatusBar
 
@@ -62,7 +61,7 @@ class IndexingController:
         try:
             report = self._build_index(app.repo, app.index_dir, app.settings, progress)
         except Exception as exc:
-            app.post_message(msg.IndexBuilt(None, error_text(exc, "indexing failed")))
+            app.post_message(msg.IndexBuilt(None, msg.error_text(exc, "indexing failed")))
             return
         app.post_message(msg.IndexBuilt(report))
         app.open_and_load(previous, app.mentor)

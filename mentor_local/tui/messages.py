@@ -6,9 +6,18 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from mentor_local.errors import MentorError
+
 if TYPE_CHECKING:
     from mentor_local.domain import Answer, Finding, IndexReport
     from mentor_local.tui.backend import AppIndex, IndexStatus, MentorLike, ModelInfo
+
+
+def error_text(exc: BaseException, what: str) -> str:
+    """A worker's failure as one line: a ``MentorError`` says its fix; anything else says what failed and how."""
+    if isinstance(exc, MentorError):
+        return exc.one_line()
+    return f"{what}: {type(exc).__name__}: {exc}"
 
 
 class TokensArrived(Message):
