@@ -256,9 +256,5 @@ class Catalog:
         """``ok``, or what SQLite's ``quick_check`` found (a damaged page, a broken index)."""
         return quick_check(self.db)
 
-    def integrity_ok(self) -> bool:
-        row = self.db.execute("PRAGMA integrity_check").fetchone()
-        return bool(row and row[0] == "ok")
-
     def close(self) -> None:
         self.db.close()

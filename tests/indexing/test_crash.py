@@ -9,7 +9,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,7 @@ import pytest
 from mentor_local.index import build_index, open_index
 from mentor_local.index.generations import CATALOG_FILE
 from mentor_local.settings import Settings
+from tests.integrity import catalog_integrity_ok
 
 DRIVER = textwrap.dedent("""
     import sys
@@ -48,17 +48,9 @@ def _state(repo: Path, idx: Path) -> tuple[set[str], set[str], set[str], bool]:
         cat = index.catalog.all_chunk_ids("code")
         vec = index.store("code").ids()
         kn = index.catalog.all_chunk_ids("knowledge")
-        ok = _integrity_ok(index.gen / CATALOG_FILE)
+        ok = catalog_integrity_ok(index.gen / CATALOG_FILE)
     return cat, vec, kn, ok
 
-
-def _integrity_ok(catalog: Path) -> bool:
-    """SQLite's full integrity check of the catalog file (every page, every index against its table)."""
-    db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
-    try:
-        return [tuple(r) for r in db.execute("PRAGMA integrity_check")] == [("ok",)]
-    finally:
-        db.close()
 
 
 def test_kill_minus_9_then_resume_equals_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,9 +20,10 @@ import pytest
 
 from mentor_local.errors import IndexCorruptError
 from mentor_local.index import build_index, open_index
+from mentor_local.index.generations import CATALOG_FILE
 from mentor_local.settings import Settings
-from mentor_local.store.keyword import Catalog
 from tests.conftest import make_repo
+from tests.integrity import catalog_integrity_ok
 from tests.security.fakes import HashingEmbedder
 from tests.security.harness import small_knowledge
 
@@ -86,8 +87,7 @@ def test_corruption_is_detected_then_rebuild_recovers(env: Env, target: str, off
     assert _gen(idx) != old and not old.exists()
     assert _results(repo, idx, settings, emb) == good
     with open_index(repo, idx, settings, embedder=emb) as index:
-        catalog = index.catalog
-        assert isinstance(catalog, Catalog) and catalog.integrity_ok()
+        assert catalog_integrity_ok(index.gen / CATALOG_FILE)
 
 
 def test_cli_reports_a_corrupt_catalog_in_one_line_with_exit_2(env: Env) -> None:
@@ -134,6 +134,8 @@ FULL_DISK_DRIVER = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from mentor_local.index import build_index, open_index
     from mentor_local.settings import Settings
+    from mentor_local.index.generations import CATALOG_FILE
+    from tests.integrity import catalog_integrity_ok
     from tests.security.fakes import HashingEmbedder
     repo, idx, home = Path({repo!r}), Path({idx!r}), Path({home!r})
     st, emb = Settings(home=home), HashingEmbedder()
@@ -143,7 +145,7 @@ FULL_DISK_DRIVER = textwrap.dedent("""
             hits = [(h.path, h.start_line) for h in ix.search(q, k=5)]
             ids = set().union(*(ix.catalog.all_chunk_ids(s) for s in ("code", "knowledge")))
             vecs = set().union(*(ix.store(s).ids() for s in ("code", "knowledge")))
-            return hits, ids, vecs, ix.catalog.integrity_ok()
+            return hits, ids, vecs, catalog_integrity_ok(ix.gen / CATALOG_FILE)
     build_index(repo, idx, settings=st, embedder=emb)
     before, ids0, _, _ = state()
     out = {{"before": before, "errors": [], "after": []}}
