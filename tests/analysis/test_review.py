@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from mentor_local.analysis.review import best_card, review, review_report
 from mentor_local.errors import BadPathError, ConfigError
 from mentor_local.knowledge import Card, load_cards
+from scripts.harness.review_scoring import comment_labels, score
 
 from .conftest import FIXTURE, review_files
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _eval_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("review_eval", ROOT / "scripts/bench/review_eval.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["review_eval"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_fixture_meets_the_goals() -> None:
-    ev = _eval_module()
-    labels = ev.comment_labels(FIXTURE)
+    labels = comment_labels(FIXTURE)
     assert len([lb for lb in labels if lb["kind"] == "expect"]) >= 40
     assert len([lb for lb in labels if lb["kind"] == "ok"]) >= 30
-    result = ev.score(review(FIXTURE, cards=[]), labels)
+    result = score(review(FIXTURE, cards=[]), labels)
     assert result["topics_without_labels"] == []
     assert result["recall"] >= 0.85
     assert all(v["recall"] >= 0.5 for v in result["topics"].values() if v["recall"] is not None)
@@ -175,9 +161,8 @@ def test_many_files_are_batched_for_ruff(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_django_shop_regression() -> None:
     """A second app in another style (Django/DRF), written after the rules: every labelled problem is found."""
-    ev = _eval_module()
     shop = FIXTURE.parent / "django_shop"
-    result = ev.score(review(shop, cards=[]), ev.comment_labels(shop))
+    result = score(review(shop, cards=[]), comment_labels(shop))
     assert result["labels"] >= 20
     # B006 now fires only when the default is mutated, returned or stored (on real code a default that is only
     # read was never a bug: scripts/bench/review_real); this fixture's `items=[]` is never used at all

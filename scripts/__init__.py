@@ -1,0 +1,1 @@
+"""Developer scripts; ``scripts.harness`` is shared by the tests and the benchmarks."""
