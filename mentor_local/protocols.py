@@ -4,29 +4,32 @@ Services (``retrieval``, ``answer.mentor``) depend on these protocols; adapters 
 ``store``, ``answer.backends``) satisfy them; only ``wiring`` chooses which adapter a service gets.
 ``tests/answer/test_protocols.py`` checks statically (mypy) that every adapter and every test double fits.
 
-=================  ==================================================================================
-protocol           implemented by
-=================  ==================================================================================
-``Embedder``       ``embedding.OnnxInt8Embedder``, ``embedding.SentenceTransformerEmbedder``;
-                   tests: ``tests.security.fakes.HashingEmbedder``
-``VectorStore``    ``store.chroma.ChromaStore``
-``KeywordIndex``   ``store.keyword.Catalog`` (SQLite FTS5)
-``HybridIndex``    ``index.Index``: what ``retrieval.hybrid_search`` reads
-``Searchable``     ``index.Index``: what ``answer.mentor.Mentor`` reads; tests: ``tests.answer.fakes.FakeIndex``
-``ChatModel``      ``answer.backends.worker.WorkerBackend`` (the default: the model in its own process),
-                   ``answer.backends.llama.LlamaBackend`` (in this process),
-                   ``answer.backends.openai_http.OpenAIHTTPBackend`` (a model server),
-                   ``answer.backends.worker_child.FakeModel``; tests: ``tests.answer.fakes.ScriptedModel``
-=================  ==================================================================================
+===================  ==================================================================================
+protocol             implemented by
+===================  ==================================================================================
+``Embedder``         ``embedding.OnnxInt8Embedder``, ``embedding.SentenceTransformerEmbedder``;
+                     tests: ``tests.security.fakes.HashingEmbedder``
+``VectorStore``      ``store.chroma.ChromaStore``
+``KeywordIndex``     ``store.keyword.Catalog`` (SQLite FTS5)
+``IndexCatalog``     ``store.keyword.Catalog``: a generation's manifest, rows, keyword index, pending ids
+``VectorSpace``      ``store.chroma.ChromaVectors``: one generation's collections behind one client
+``CachingEmbedder``  ``store.embed_cache.CachedEmbedder``
+``HybridIndex``      ``index.Index``: what ``retrieval.hybrid_search`` reads
+``Searchable``       ``index.Index``: what ``answer.mentor.Mentor`` reads; tests: ``tests.answer.fakes.FakeIndex``
+``ChatModel``        ``answer.backends.worker.WorkerBackend`` (the default: the model in its own process),
+                     ``answer.backends.llama.LlamaBackend`` (in this process),
+                     ``answer.backends.openai_http.OpenAIHTTPBackend`` (a model server),
+                     ``answer.backends.worker_child.FakeModel``; tests: ``tests.answer.fakes.ScriptedModel``
+===================  ==================================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from mentor_local.domain import Hit
+from mentor_local.domain import Chunk, Hit
 
 if TYPE_CHECKING:
     from mentor_local.settings import Settings
@@ -79,6 +82,62 @@ class KeywordIndex(Protocol):
     def chunk_rows(self, ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
         """Each chunk's row (``id, path, start_line, end_line, symbol, kind, source, qualname, text, meta``)."""
         ...
+
+
+class IndexCatalog(KeywordIndex, Protocol):
+    """One generation's manifest, chunk rows, keyword index and pending vector ids (``store.keyword.Catalog``)."""
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, values: dict[str, str]) -> None: ...
+
+    def files(self, source: str) -> dict[str, tuple[str, int, int]]: ...
+
+    def touch_file(self, path: str, size: int, mtime_ns: int) -> None: ...
+
+    def chunk_ids(self, paths: Iterable[str]) -> dict[str, set[str]]: ...
+
+    def all_chunk_ids(self, source: str) -> set[str]: ...
+
+    def add_pending(self, ids: Sequence[str], source: str, op: str) -> None: ...
+
+    def pending(self) -> list[tuple[str, str, str]]: ...
+
+    def clear_pending(self, ids: Sequence[str] | None = None) -> None: ...
+
+    def commit_files(self, source: str, files: Sequence[tuple[str, str, int, int]], chunks: Sequence[Chunk],
+                     stale_ids: Sequence[str], added_ids: Sequence[str]) -> None: ...
+
+    def remove_files(self, paths: Sequence[str], source: str) -> list[str]: ...
+
+    def keyword_search(self, query: str, k: int, source: str | None) -> list[tuple[str, float]]: ...
+
+    def chunk_rows(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def quick_check(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class VectorSpace(Protocol):
+    """The vector collections of one generation, behind one client (``store.chroma.ChromaVectors``)."""
+
+    def collection(self, name: str) -> VectorStore: ...
+
+    def close(self) -> None: ...
+
+
+class CachingEmbedder(Protocol):
+    """An embedder behind the shared embedding cache (``store.embed_cache.CachedEmbedder``)."""
+
+    @property
+    def hits(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def close(self) -> None: ...
 
 
 class HybridIndex(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mentor_local.settings import Settings
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from mentor_local.index.ports import IndexAdapters
     from mentor_local.protocols import ChatModel, Embedder
 
-_EMBEDDERS: dict[tuple[str, str], Any] = {}
+_EMBEDDERS: dict[tuple[str, str], Embedder] = {}
 
 
 def embedder_id_for(settings: Settings) -> str:
@@ -26,7 +26,7 @@ def embedder_id_for(settings: Settings) -> str:
     return default_embedder_id(settings.device)
 
 
-def make_embedder(settings: Settings, model_id: str | None = None) -> Any:
+def make_embedder(settings: Settings, model_id: str | None = None) -> Embedder:
     """The bundled embedder with that id (default: :func:`embedder_id_for`), loaded once per process."""
     from mentor_local.embedding import INT8_ID, OnnxInt8Embedder, SentenceTransformerEmbedder
     from mentor_local.models import embedder_path, prepare_int8_embedder

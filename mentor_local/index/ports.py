@@ -1,74 +1,17 @@
 """What the builder and the reader are given, never build: the catalog, the vector stores, the embedder.
 
-``wiring.index_adapters`` chooses the implementations. The catalog and vector-space
-protocols live here until ``protocols`` has seams for them.
+``wiring.index_adapters`` chooses the implementations; their protocols are in ``mentor_local.protocols``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
-from mentor_local.domain import Chunk
-from mentor_local.protocols import Embedder, VectorStore
+from mentor_local.protocols import CachingEmbedder, Embedder, IndexCatalog, VectorSpace
 
-
-class IndexCatalog(Protocol):
-    """One generation's manifest, chunk rows, keyword index and pending vector ids (``store.keyword.Catalog``)."""
-
-    def get_meta(self, key: str) -> str | None: ...
-
-    def set_meta(self, values: dict[str, str]) -> None: ...
-
-    def files(self, source: str) -> dict[str, tuple[str, int, int]]: ...
-
-    def touch_file(self, path: str, size: int, mtime_ns: int) -> None: ...
-
-    def chunk_ids(self, paths: Iterable[str]) -> dict[str, set[str]]: ...
-
-    def all_chunk_ids(self, source: str) -> set[str]: ...
-
-    def add_pending(self, ids: Sequence[str], source: str, op: str) -> None: ...
-
-    def pending(self) -> list[tuple[str, str, str]]: ...
-
-    def clear_pending(self, ids: Sequence[str] | None = None) -> None: ...
-
-    def commit_files(self, source: str, files: Sequence[tuple[str, str, int, int]], chunks: Sequence[Chunk],
-                     stale_ids: Sequence[str], added_ids: Sequence[str]) -> None: ...
-
-    def remove_files(self, paths: Sequence[str], source: str) -> list[str]: ...
-
-    def keyword_search(self, query: str, k: int, source: str | None) -> list[tuple[str, float]]: ...
-
-    def chunk_rows(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
-
-    def counts(self) -> dict[str, int]: ...
-
-    def quick_check(self) -> str: ...
-
-    def close(self) -> None: ...
-
-
-class VectorSpace(Protocol):
-    """The vector collections of one generation, behind one client (``store.chroma.ChromaVectors``)."""
-
-    def collection(self, name: str) -> VectorStore: ...
-
-    def close(self) -> None: ...
-
-
-class CachingEmbedder(Protocol):
-    """An embedder behind the shared embedding cache (``store.embed_cache.CachedEmbedder``)."""
-
-    @property
-    def hits(self) -> int: ...
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
-
-    def close(self) -> None: ...
+__all__ = ["CachingEmbedder", "IndexAdapters", "IndexCatalog", "VectorSpace"]
 
 
 @dataclass(frozen=True)

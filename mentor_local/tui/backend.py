@@ -113,9 +113,9 @@ def make_mentor(index: AppIndex, settings: Settings, previous: MentorLike | None
     chat_model = previous.chat_model if previous is not None else None
     if chat_model is None and not settings.llm_url:
         # The model runs in its own process: a native crash there fails one answer, never the app.
-        from mentor_local.answer.backends.local import local_model_for
+        from mentor_local.wiring import make_chat_model
 
-        chat_model = local_model_for(settings)
+        chat_model = make_chat_model(settings)
         if opened is not None:  # the app can stop it even while it loads (a quit must not wait for the load)
             opened.append(chat_model)
     mentor = Mentor(index, model_path=settings.model, chat_model=chat_model, settings=settings, reviewer=reviewer)
