@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 def kill_rounds(work: Path, kills_wanted: int, seed: int) -> dict[str, Any]:
     """kill -9 an index run at random points until ``kills_wanted`` kills landed; resume; compare with a clean run."""
     from mentor_local.index import build_index
-    from tests.indexing.test_crash import DRIVER, _make_repo, _state
+    from scripts.harness.crash import DRIVER, index_state, make_crash_repo
 
-    repo = _make_repo(work / "kill-repo")
+    repo = make_crash_repo(work / "kill-repo")
     idx = work / "kill-idx"
     rng = random.Random(seed)
     kills = rounds = 0
@@ -55,7 +55,7 @@ def kill_rounds(work: Path, kills_wanted: int, seed: int) -> dict[str, Any]:
     resumed = build_index(repo, idx)
     clean_idx = work / "kill-clean"
     build_index(repo, clean_idx)
-    a, b = _state(repo, idx), _state(repo, clean_idx)
+    a, b = index_state(repo, idx), index_state(repo, clean_idx)
     same = a[0] == b[0] and a[1] == a[0] and b[1] == b[0] and a[2] == b[2] and a[3] and b[3]
     return {"rounds": rounds, "kills": kills, "resumed_equals_clean": bool(same), "chunks": resumed.chunks_total,
             "integrity_ok": bool(a[3])}
@@ -81,8 +81,8 @@ def pytest_counts(args: list[str], env: dict[str, str], work: Path, name: str) -
 
 def sandbox_run(work: Path, env: dict[str, str], ask: bool) -> dict[str, Any]:
     """index/search/review/ask in ``unshare -rn`` under strace, on a repo of planted secrets and bad files."""
-    from tests.security.corpus import HIDDEN_CHARS, HOSTILE_TEXTS, planted_secrets
-    from tests.security.harness import (
+    from scripts.harness.hostile import HIDDEN_CHARS, HOSTILE_TEXTS, planted_secrets
+    from scripts.harness.sandbox import (
         BAD_FILES,
         HOSTILE_ENV,
         bad_connects,
@@ -143,7 +143,7 @@ def main() -> int:
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
 
-    from tests.security.harness import small_knowledge
+    from scripts.harness.sandbox import small_knowledge
 
     work = Path(tempfile.mkdtemp(prefix="mentor-reliability-"))
     home = work / "home"
@@ -165,7 +165,7 @@ def main() -> int:
     report["fuzz"] = pytest_counts(["tests/security/test_fuzz.py", "tests/security/test_redact.py",
                                     "tests/security/test_sanitize.py"],
                                    {**env, "MENTOR_FUZZ_EXAMPLES": str(args.fuzz_examples), "MENTOR_FUZZ_RANDOM": "1"}, work, "fuzz")
-    from tests.security.test_long_run import run_cycles
+    from scripts.harness.memory import run_cycles
 
     mem = run_cycles(work / "memory", args.cycles, args.ask_cycles)
     report["memory"] = mem

@@ -18,39 +18,8 @@ from pathlib import Path
 import pytest
 
 from mentor_local.index import build_index, open_index
-from mentor_local.index.generations import CATALOG_FILE
 from mentor_local.settings import Settings
-from tests.integrity import catalog_integrity_ok
-
-DRIVER = textwrap.dedent("""
-    import sys
-    from mentor_local.index import build_index
-    def progress(stage, done, total):
-        if stage.startswith("index"):
-            print("PROGRESS", stage, done, total, flush=True)
-    build_index(sys.argv[1], sys.argv[2], progress)
-    print("DONE", flush=True)
-""")
-
-
-def _make_repo(root: Path, n: int = 40) -> Path:
-    for i in range(n):
-        body = "\n\n".join(
-            f"def handler_{i}_{j}(request, limit={j}):\n    \"\"\"Handle case {j} of module {i}.\"\"\"\n"
-            f"    items = [x * {j} for x in range(limit)]\n    return sum(items) + {i}\n" for j in range(8))
-        (root / f"mod_{i}.py").parent.mkdir(parents=True, exist_ok=True)
-        (root / f"mod_{i}.py").write_text(body + "\n")
-    return root
-
-
-def _state(repo: Path, idx: Path) -> tuple[set[str], set[str], set[str], bool]:
-    with open_index(repo, idx) as index:
-        cat = index.catalog.all_chunk_ids("code")
-        vec = index.store("code").ids()
-        kn = index.catalog.all_chunk_ids("knowledge")
-        ok = catalog_integrity_ok(index.gen / CATALOG_FILE)
-    return cat, vec, kn, ok
-
+from scripts.harness.crash import DRIVER, index_state, make_crash_repo
 
 
 def test_kill_minus_9_then_resume_equals_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,7 +30,7 @@ def test_kill_minus_9_then_resume_equals_clean(tmp_path: Path, monkeypatch: pyte
     cards = tmp_path / "knowledge"
     shutil.copytree(knowledge_dir(), cards)
     monkeypatch.setenv("MENTOR_KNOWLEDGE_DIR", str(cards))
-    repo = _make_repo(tmp_path / "repo")
+    repo = make_crash_repo(tmp_path / "repo")
     idx = tmp_path / "idx"
     rng = random.Random(1234)
     kills = 0
@@ -86,8 +55,8 @@ def test_kill_minus_9_then_resume_equals_clean(tmp_path: Path, monkeypatch: pyte
     resumed = build_index(repo, idx)
     clean_idx = tmp_path / "clean"
     build_index(repo, clean_idx)
-    a = _state(repo, idx)
-    b = _state(repo, clean_idx)
+    a = index_state(repo, idx)
+    b = index_state(repo, clean_idx)
     assert a[3] and b[3]
     assert a[0] == b[0] and a[1] == a[0] and b[1] == b[0] and a[2] == b[2]
     assert resumed.chunks_total == len(b[0])
@@ -97,7 +66,7 @@ def test_kill_minus_9_then_resume_equals_clean(tmp_path: Path, monkeypatch: pyte
 
 
 def test_lock_of_a_killed_process_is_recovered(tmp_path: Path) -> None:
-    repo = _make_repo(tmp_path / "repo", 2)
+    repo = make_crash_repo(tmp_path / "repo", 2)
     idx = tmp_path / "idx"
     idx.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
