@@ -212,7 +212,7 @@ def alive(pid: int) -> bool:
 
 def kill_tui(repo: Path, index_dir: Path | None) -> dict[str, Any]:
     """kill -9 a running mentor-tui once its model is loaded; is its model process gone?"""
-    from tests.tui.tmux import Tmux
+    from scripts.harness.tmux import Tmux
 
     exe = Path(sys.executable).with_name("mentor-tui")
     cmd = [str(exe), "--repo", str(repo)] + (["--index-dir", str(index_dir)] if index_dir else [])

@@ -162,9 +162,9 @@ def main() -> int:
     repo_for_probe = str(args.repo or home)
     if args.fake:
         sys.path.insert(0, str(ROOT))
-        from tests.tui.fakes import make_repo
+        from scripts.harness.repos import make_tui_repo
 
-        repo = args.repo or make_repo(home / "repo")
+        repo = args.repo or make_tui_repo(home / "repo")
         env["PYTHONPATH"] = str(ROOT)
         cmd = [sys.executable, str(ROOT / "tests" / "tui" / "fake_app.py"), str(repo), str(home)]
     else:

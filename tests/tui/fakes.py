@@ -23,33 +23,9 @@ from mentor_local.tui.backend import (
     Progress,
     Reviewer,
 )
+from scripts.harness.repos import make_tui_repo
 
-REPO_FILES = {
-    "app/__init__.py": "",
-    "app/db.py": (
-        '"""Database access."""\nimport sqlite3\n\n\nclass InvoiceRepository:\n'
-        '    def __init__(self, path: str) -> None:\n        self.conn = sqlite3.connect(path)\n\n'
-        "    def total_for_customer(self, customer_id: int) -> float:\n"
-        '        row = self.conn.execute("SELECT SUM(amount) FROM invoices WHERE customer_id = ?", (customer_id,))\n'
-        "        return float(row.fetchone()[0] or 0)\n"
-    ),
-    "app/views.py": (
-        "from app.db import InvoiceRepository\n\n\n"
-        "def invoices_page(customers):\n"
-        "    # [bold red]not markup[/] \x1b[31mnot a colour\x1b[0m [link=https://example.com]x[/link]\n"
-        "    repo = InvoiceRepository('db.sqlite3')\n"
-        "    return [repo.total_for_customer(c) for c in customers]\n"
-    ),
-}
-
-
-def make_repo(root: Path) -> Path:
-    for rel, body in REPO_FILES.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(body, encoding="utf-8")
-    return root
-
+make_repo = make_tui_repo  # the TUI tests' sample repo, shared with scripts/bench/tui_bench.py
 
 HITS = [
     Hit("app/views.py", 4, 7, "invoices_page", "function", "code", 0.912, "app.views.invoices_page"),
