@@ -200,6 +200,37 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
                 app.debug = True
             app.run()
         """, set()),
+    # open-webui socket/main.py: a best-effort close while cleaning up, under suppress(Exception): judged like the
+    # try/except it stands for, work that is neither I/O nor parsing -> low, not shown by default
+    "owui_suppress_cleanup.py": ("""
+        from contextlib import suppress
+        async def listen(pubsub):
+            try:
+                await pubsub.run()
+            finally:
+                if pubsub:
+                    with suppress(Exception):
+                        await pubsub.aclose()
+        """, {(7, "swallowed-exception", "low", "low")}),
+    # suppress(Exception) around a lookup that only assigns keeps the value set before it: a fallback, like
+    # `except Exception: x = default` -> not reported (written here, in the shape of litestar's OpenAPI responses)
+    "suppress_fallback.py": ("""
+        from contextlib import suppress
+        from http import HTTPStatus
+        def describe(code):
+            description = "Additional response"
+            with suppress(Exception):
+                description = HTTPStatus(code).description
+            return description
+        """, set()),
+    # suppress(Exception) around a database call: an outage reads as success -> medium, high confidence
+    "suppress_db_call.py": ("""
+        import contextlib
+        def purge(db):
+            with contextlib.suppress(Exception):
+                db.execute_cache_purge()
+            return {"ok": True}
+        """, {(3, "swallowed-exception", "medium", "high")}),
 }
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
+from mentor_local.analysis.rules import precision as P
 from mentor_local.analysis.rules.common import is_logger_call
 
 if TYPE_CHECKING:
@@ -69,9 +70,14 @@ def suppress_exception(ctx: FileContext) -> Iterator[RawFinding]:
             continue
         args = {S.text(a).rsplit(".", 1)[-1] for a in S.positional_args(calls[0])}
         if args & {"Exception", "BaseException"}:
+            with_stmt = next((a for a in S.ancestors(calls[0]) if a.type == "with_statement"), None)
+            judged = P.suppressed(ctx, with_stmt.child_by_field_name("body") if with_stmt is not None else None)
+            if judged is None:
+                continue
             yield RawFinding(
                 S.line(calls[0]), S.line(calls[0]), "swallowed-exception", "suppress-exception",
                 "`suppress(Exception)` silently discards every error in this block, including bugs; catch the "
                 "specific exception you expect, or log it",
-                hints=("exception", "handlers", *ctx.framework_hints()),
+                severity=judged.severity, hints=("exception", "handlers", *ctx.framework_hints()),
+                confidence=judged.confidence, why=judged.why,
             )

@@ -221,6 +221,47 @@ def swallowed(ctx: FileContext, handler: Node) -> Judgement | None:
     body = try_stmt.child_by_field_name("body") if try_stmt is not None else None
     if body is None:
         return Judgement(confidence="medium")
+    hidden = _hidden_io(ctx, body)
+    if hidden is not None:
+        return hidden
+    if _parse_only(body):
+        return DROP  # a fallback to a default around parsing or a lookup: the except is the intended path
+    if _names_exception(handler):
+        block = next((c for c in handler.named_children if c.type == "block"), None)
+        stmts = [c for c in block.named_children if c.type != "comment"] if block is not None else []
+        if any(c.type == "comment" and S.line(c) > S.line(handler) for c in S.walk(handler)):
+            return DROP  # the author wrote down why the error is ignored here: a decision, not an oversight
+        if stmts and all(_assigns_default(c) for c in stmts):
+            return DROP  # `except Exception: x = default`: a fallback value the code goes on with
+    return _OTHER_WORK
+
+
+def suppressed(ctx: FileContext, body: Node | None) -> Judgement | None:
+    """``with suppress(Exception): ...`` is ``try: ... except Exception: pass``, judged the same way by what
+    its block does; a block that only assigns keeps the value set before it: a fallback, like
+    ``except Exception: x = default``."""
+    if body is None:
+        return Judgement(confidence="medium")
+    hidden = _hidden_io(ctx, body)
+    if hidden is not None:
+        return hidden
+    stmts = [c for c in body.named_children if c.type != "comment"]
+    if _parse_only(body) or (stmts and all(_assigns_default(c) for c in stmts)):
+        return DROP
+    return _OTHER_WORK
+
+
+_OTHER_WORK = Judgement(confidence="low", severity="low",
+                        why="a broad except that neither logs nor re-raises, around work that is neither I/O nor parsing")
+
+
+def _parse_only(body: Node) -> bool:
+    calls = [S.call_name(n) for n in S.walk(body, skip_nested_functions=True) if n.type == "call"]
+    return all(_PARSE_CALLS.match(S.last_name(c)) or _PARSE_CALLS.match(c) for c in calls) and len(calls) <= 4
+
+
+def _hidden_io(ctx: FileContext, body: Node) -> Judgement | None:
+    """A database/network/task step in ``body`` whose failure a swallow turns into "nothing", or None."""
     calls = [(n, S.call_name(n)) for n in S.walk(body, skip_nested_functions=True) if n.type == "call"]
     io = [c for n, c in calls if is_db_query_call(n, c) or _io_call(c) or _db_context(n, c)]
     if io:
@@ -233,20 +274,10 @@ def swallowed(ctx: FileContext, handler: Node) -> Judgement | None:
                                  "result, so an outage reads as 'no data'" + (
                                      "; in a migration on PostgreSQL one failed statement aborts the transaction "
                                      "and every later write is silently lost" if sev == "high" else ""))
-    if all(_PARSE_CALLS.match(S.last_name(c)) or _PARSE_CALLS.match(c) for _, c in calls) and len(calls) <= 4:
-        return DROP  # a fallback to a default around parsing or a lookup: the except is the intended path
-    if _names_exception(handler):
-        block = next((c for c in handler.named_children if c.type == "block"), None)
-        stmts = [c for c in block.named_children if c.type != "comment"] if block is not None else []
-        if any(c.type == "comment" and S.line(c) > S.line(handler) for c in S.walk(handler)):
-            return DROP  # the author wrote down why the error is ignored here: a decision, not an oversight
-        if stmts and all(_assigns_default(c) for c in stmts):
-            return DROP  # `except Exception: x = default`: a fallback value the code goes on with
-    return Judgement(confidence="low", severity="low",
-                     why="a broad except that neither logs nor re-raises, around work that is neither I/O nor parsing")
+    return None
 
 
-_IO_METHODS = re.compile(r"^(execute|executemany|commit|flush|fetch\w*|scalar\w*|query|search|get|get_\w+|send\w*|post|put|"
+_IO_METHODS = re.compile(r"^(execute\w*|commit|flush|fetch\w*|scalar\w*|query|search|get|get_\w+|send\w*|post|put|"
                          r"patch|request|urlopen|publish|enqueue|delay|apply_async|upload\w*|download\w*|write|"
                          r"insert\w*|update\w*|delete\w*|create\w*|save|refresh)$")
 _IO_RECEIVERS = re.compile(r"(^|\.|_)(db|session|conn|connection|cursor|cur|engine|op|client|http|redis|s3|"
