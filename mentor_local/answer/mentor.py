@@ -33,13 +33,9 @@ from mentor_local.answer.compose import (
     CardFacts,
     CardLike,
     Facts,
-    architecture,
-    evolution,
-    implementation_guide,
-    learning_points,
-    patterns_taught,
 )
-from mentor_local.answer.excerpts import Excerpt, called_names, estimate_tokens, pack_excerpts, question_terms, select
+from mentor_local.answer.excerpts import estimate_tokens
+from mentor_local.answer.material import card_sources, cards_for, code_excerpts, findings_in
 from mentor_local.answer.prompting import (
     Material,
     Turn,
@@ -53,7 +49,8 @@ from mentor_local.answer.prompting import (
     truncate_tokens,
 )
 from mentor_local.answer.sections import SectionStream
-from mentor_local.domain import SECTION_NAMES, Answer, Finding, Hit, RepoProfile, severity_rank
+from mentor_local.answer.tool_text import read_line, section_extras, section_fill
+from mentor_local.domain import SECTION_NAMES, Answer, Finding, RepoProfile
 from mentor_local.errors import ModelError
 from mentor_local.protocols import ChatModel, Searchable, no_tokens
 from mentor_local.settings import Settings, SettingsChanges
@@ -79,14 +76,6 @@ def _release_free_heap() -> None:
             _LIBC = False
     if isinstance(_LIBC, ctypes.CDLL):
         _LIBC.malloc_trim(0)
-
-
-def _cite(ex: Excerpt) -> str:
-    return f"{ex.path}:{ex.start_line}-{ex.end_line}" if ex.end_line > ex.start_line else f"{ex.path}:{ex.start_line}"
-
-
-def _is_high_confidence(f: Finding) -> bool:
-    return f.confidence == "high"
 
 
 class Mentor:
@@ -268,72 +257,6 @@ class Mentor:
             self._cards = {c.id: CardFacts.from_card(c) for c in cards}
         return self._cards
 
-    def _repo_root(self) -> Path | None:
-        return Path(self.index.repo) if self.index is not None else None
-
-    def _excerpts(self, question: str, hits: list[Hit], shown: set[tuple[str, int]], budget: int) -> list[Excerpt]:
-        fresh = [h for h in hits if (h.path, h.start_line) not in shown]
-        excerpts = pack_excerpts(fresh, question, budget, repo=self._repo_root())
-        left = budget - sum(ex.cost() for ex in excerpts)
-        if excerpts and left >= 60:
-            excerpts += self._callees(excerpts[:3], question, left, shown | {(e.path, e.hit.start_line) for e in excerpts})
-        return excerpts
-
-    def _callees(self, top: list[Excerpt], question: str, budget: int, shown: set[tuple[str, int]]) -> list[Excerpt]:
-        """The definitions the best excerpts call (helpers often hold the answer), closest to the question first."""
-        out: list[Excerpt] = []
-        terms = question_terms(question)
-        names: list[str] = []
-        for ex in top:
-            names += [n for n in called_names(ex) if n not in names]
-        names.sort(key=lambda n: -len(question_terms(n.replace("_", " ")) & terms))  # stable: call order breaks ties
-        for name in names[:4]:
-            if budget < 60:
-                break
-            found = [h for h in self._searchable().search(name, k=3, source="code")
-                     if h.source == "code" and (h.symbol == name or h.symbol.endswith("." + name))
-                     and (h.path, h.start_line) not in shown]
-            if not found:
-                continue
-            callee = select(found[0], terms, min(budget, 160), self._repo_root())
-            if callee is not None:
-                out.append(callee)
-                shown.add((callee.path, callee.hit.start_line))
-                budget -= callee.cost()
-        return out
-
-    def _findings_for(self, excerpts: list[Excerpt], question: str) -> list[Finding]:
-        """High-confidence findings inside the code the answer is about, most relevant first."""
-        terms = question_terms(question)
-        ranked: list[tuple[int, int, int, Finding]] = []
-        for f in self.repo_findings():
-            if not _is_high_confidence(f):
-                continue
-            for rank, ex in enumerate(excerpts):
-                if f.path == ex.path and ex.hit.start_line <= f.line <= ex.hit.end_line:
-                    words = set(question_terms(f"{f.topic} {f.message}"))
-                    ranked.append((rank, -len(words & terms), severity_rank(f.severity), f))
-                    break
-        ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3].line))
-        out: list[Finding] = []
-        for *_, f in ranked:
-            if (f.path, f.line, f.rule) not in {(x.path, x.line, x.rule) for x in out}:
-                out.append(f)
-        return out[:4]
-
-    def _cards_for(self, card_hits: list[Hit], findings: list[Finding], exclude: set[str]) -> list[CardFacts]:
-        library = self.card_library()
-        out: list[CardFacts] = []
-        ids = [str(h.metadata.get("card_id") or Path(h.path).stem) for h in card_hits]
-        ids += [f.card for f in findings[:1] if f.card]
-        for cid in ids:
-            card = library.get(cid)
-            if card is not None and card.id not in exclude and card.id not in {c.id for c in out}:
-                out.append(card)
-            if len(out) >= 3:
-                break
-        return out
-
     # -- answering ----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
         answer: Answer | None = None
@@ -375,10 +298,10 @@ class Mentor:
         card_hits = [h for h in index.search(question, k=self.card_k, source="knowledge") if h.source != "code"]
         room = self.follow_up_tokens if follow_up else self.user_tokens
         code_room = min(self.code_tokens, room - (150 if follow_up else 300))  # the rest: question, findings, cards
-        excerpts = self._excerpts(question, code_hits, shown, code_room)
-        findings = self._findings_for(excerpts, question)
+        excerpts = code_excerpts(index, question, code_hits, shown, code_room)
+        findings = findings_in(self.repo_findings(), excerpts, question)
         seen_cards = {c.id for t in turns for c in t.material.cards}
-        cards = self._cards_for(card_hits, findings, seen_cards)
+        cards = cards_for(self.card_library(), card_hits, findings, seen_cards)
         opened = {(ex.path, ex.hit.start_line) for ex in excerpts} | shown
         others = [h for h in code_hits if (h.path, h.start_line) not in opened][:4]
         material = fit_material(Material(question, excerpts, findings, cards, others), room, follow_up=follow_up)
@@ -410,9 +333,9 @@ class Mentor:
                       code=[dataclasses.replace(ex.hit, start_line=ex.start_line, end_line=ex.end_line, text=ex.text)
                             for ex in material.excerpts],
                       cards=material.cards, findings=material.findings)
-        out = SectionStream(check, fill=lambda i: self._fill(i, facts), extras=lambda i: self._extras(i, material),
+        out = SectionStream(check, fill=lambda i: section_fill(i, facts), extras=lambda i: section_extras(i, material),
                             started=False)
-        yield out.start_section(0, self._read_line(material))
+        yield out.start_section(0, read_line(material))
 
         ttft_s: float | None = None
         n_tokens = prompt_tokens = 0
@@ -487,7 +410,7 @@ class Mentor:
         sources = [dataclasses.replace(ex.hit, start_line=ex.start_line, end_line=ex.end_line, text=ex.text)
                    for ex in all_excerpts]
         sources += [dataclasses.replace(h, text="") for m in every for h in m.others]  # named to the model, not shown
-        sources += self._card_sources(card_hits, material.cards)
+        sources += card_sources(card_hits, material.cards)
         yield Answer(question=question, answer=text, sections=sections, sources=sources,
                      findings=list(material.findings), citations=citations, model=self.model_info(),
                      timings=timings, checks=checks)
@@ -506,51 +429,3 @@ class Mentor:
                 break
             turns = turns[1:]
         return turns
-
-    # -- what the tool says itself -----------------------------------------------------------
-    @staticmethod
-    def _read_line(m: Material) -> str:
-        if not m.excerpts:
-            return "_No code in the index matched this question; the answer draws on the pattern library._"
-        named = ", ".join(f"`{_cite(ex)}` (`{ex.hit.symbol or ex.name}`)" for ex in m.excerpts[:5])
-        return f"_Code read for this answer: {named}._"
-
-    @staticmethod
-    def _extras(i: int, m: Material) -> str:
-        name = SECTION_NAMES[i]
-        if name == "Code Quality Issues":
-            if not m.findings:
-                return "_The review reports no high-confidence findings in the code read for this answer._\n"
-            rows = [f"- **{f.severity}** `{f.path}:{f.line}` — {f.message} (`{f.topic}`"
-                    + (f", card `{f.card}`" if f.card else "") + ")" for f in m.findings]
-            return "Review findings in this code:\n" + "\n".join(rows) + "\n"
-        if name == "Python Patterns Taught" and m.cards:
-            return "Pattern cards to read: " + ", ".join(f"`{c.id}` ({c.title})" for c in m.cards) + ".\n"
-        return ""
-
-    @staticmethod
-    def _fill(i: int, facts: Facts) -> str:
-        name = SECTION_NAMES[i]
-        if name == "Backend Architecture Analysis":
-            return architecture(facts)
-        if name == "Learning Points":
-            return learning_points(facts)
-        if name == "Implementation Guide":
-            return implementation_guide(facts)
-        if name == "Code Evolution Path":
-            return evolution(facts)
-        if name == "Python Patterns Taught" and not facts.cards:
-            return patterns_taught(facts)
-        return ""  # Code Quality Issues and Python Patterns Taught carry the tool's own list
-
-    @staticmethod
-    def _card_sources(card_hits: list[Hit], cards: list[CardFacts]) -> list[Hit]:
-        shown = {c.id for c in cards}
-        out: list[Hit] = []
-        seen: set[tuple[str, int]] = set()
-        for h in card_hits:
-            cid = str(h.metadata.get("card_id") or Path(h.path).stem)
-            if cid in shown and (h.path, h.start_line) not in seen:
-                seen.add((h.path, h.start_line))
-                out.append(h)
-        return out
