@@ -14,9 +14,9 @@ from mentor_local.protocols import Embedder
 from mentor_local.settings import Settings
 from mentor_local.store.embed_cache import EmbeddingCache, seed_has
 from mentor_local.wiring import embedder_id_for
+from scripts.harness.sandbox import small_knowledge
 from tests.conftest import make_repo
 from tests.security.fakes import HashingEmbedder
-from tests.security.harness import small_knowledge
 
 
 class CountingEmbedder:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from mentor_local import offline
+from scripts.harness.sandbox import HOSTILE_ENV, bad_connects, small_knowledge, tools_missing
 from tests.conftest import make_repo
-from tests.security.harness import HOSTILE_ENV, bad_connects, small_knowledge, tools_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_DOTENV = "\n".join([

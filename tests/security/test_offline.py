@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.corpus import HIDDEN_CHARS, planted_secrets
-from tests.security.harness import (
+from scripts.harness.hostile import HIDDEN_CHARS, planted_secrets
+from scripts.harness.sandbox import (
     HOSTILE_ENV,
     bad_connects,
     every_file,

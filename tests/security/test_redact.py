@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mentor_local.security import clean, redact
 from mentor_local.security.secrets import is_credential_name, known_token, looks_secret, secret_value, url_password
-from tests.security.corpus import Planted, planted_secrets
+from scripts.harness.hostile import Planted, planted_secrets
 
 SECRETS = planted_secrets()
 KINDS = sorted({p.kind for p in SECRETS})

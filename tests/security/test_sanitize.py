@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentor_local.security.sanitize import has_hidden, sanitize
-from tests.security.corpus import HIDDEN_CHARS, HOSTILE_TEXTS
+from scripts.harness.hostile import HIDDEN_CHARS, HOSTILE_TEXTS
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_TEXTS))

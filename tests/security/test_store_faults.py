@@ -22,10 +22,10 @@ from mentor_local.errors import IndexCorruptError
 from mentor_local.index import build_index, open_index
 from mentor_local.index.generations import CATALOG_FILE
 from mentor_local.settings import Settings
+from scripts.harness.integrity import catalog_integrity_ok
+from scripts.harness.sandbox import small_knowledge
 from tests.conftest import make_repo
-from tests.integrity import catalog_integrity_ok
 from tests.security.fakes import HashingEmbedder
-from tests.security.harness import small_knowledge
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +135,7 @@ FULL_DISK_DRIVER = textwrap.dedent("""
     from mentor_local.index import build_index, open_index
     from mentor_local.settings import Settings
     from mentor_local.index.generations import CATALOG_FILE
-    from tests.integrity import catalog_integrity_ok
+    from scripts.harness.integrity import catalog_integrity_ok
     from tests.security.fakes import HashingEmbedder
     repo, idx, home = Path({repo!r}), Path({idx!r}), Path({home!r})
     st, emb = Settings(home=home), HashingEmbedder()

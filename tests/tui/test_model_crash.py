@@ -25,11 +25,11 @@ from mentor_local.tui.backend import AppIndex
 from mentor_local.tui.widgets.chat import ChatTurn
 from mentor_local.tui.widgets.prompt import PromptInput
 from mentor_local.tui.widgets.status import StatusBar
+from scripts.harness.tmux import Tmux
 from tests.procs import wait_gone
 
 from .conftest import MakeApp, ready, wait_for
 from .fakes import make_answer, make_repo
-from .tmux import Tmux
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENS = ["The model ", "explains ", "the loop ", "query. "]

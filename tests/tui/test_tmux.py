@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from mentor_local.domain import SECTION_NAMES
+from scripts.harness.tmux import Tmux
 
 from .fakes import make_repo
-from .tmux import Tmux
 
 pytestmark = pytest.mark.skipif(not Tmux.available(), reason="tmux is not installed (apt-get install tmux)")
 ROOT = Path(__file__).resolve().parents[2]
