@@ -4,6 +4,7 @@ Sources and licences (short excerpts, lightly trimmed to stand alone):
   open-webui 0.12.4   Open WebUI License (BSD-3-Clause with a branding clause), (c) Open WebUI Inc.
   celery 5.7.0        BSD-3-Clause, (c) Ask Solem & contributors
   django-allauth 65.22.1  MIT, (c) Raymond Penners and contributors
+  litestar 2.25.0     MIT, (c) Litestar Organization (held-out corpus: cases cut from it are marked so)
 The noqa and --debug cases are written here (no licence needed).
 Each case: source, then the (line, topic, severity, confidence) findings that must appear; nothing else may.
 """
@@ -231,6 +232,57 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
                 db.execute_cache_purge()
             return {"ok": True}
         """, {(3, "swallowed-exception", "medium", "high")}),
+    # django-allauth idp/oidc request_validator.py: a filtered bulk delete per revoked token is a write, not an
+    # N+1 read -> not reported
+    "allauth_delete_per_token.py": ("""
+        def revoke_token(self, token, request):
+            for instance in Token.objects.by_value(token).filter(client=request.client):
+                if instance.user_id is not None and (grant_id := instance.get_grant_id()):
+                    Token.objects.filter(
+                        client=request.client, user_id=instance.user_id, data__grant_id=grant_id,
+                    ).delete()
+        """, set()),
+    # open-webui retrieval/vector/dbs/oracle23ai.py: a MERGE per item is a write per row -> not N+1
+    "owui_merge_per_item.py": ("""
+        def upsert(self, collection_name, items):
+            with self.get_connection() as connection:
+                with connection.cursor() as cursor:
+                    for item in items:
+                        cursor.execute(
+                            \"\"\"
+                            MERGE INTO document_chunk d
+                            USING (SELECT :merge_id as id FROM dual) s
+                            ON (d.id = s.id)
+                            WHEN MATCHED THEN UPDATE SET d.text = :text
+                            \"\"\", {"merge_id": item["id"], "text": item["text"]})
+        """, set()),
+    # open-webui models/config.py: loops over a config key and its aliases from a module constant -> bounded by
+    # the code, not N+1; the membership SELECT per row of a previous query (models/channels.py) stays
+    "owui_config_aliases.py": ("""
+        from sqlalchemy import select
+        DICT_CONFIG_KEY_ALIASES = {'openai.api_configs': ('OPENAI_API_CONFIGS',)}
+        async def repair(db):
+            for config_key, aliases in DICT_CONFIG_KEY_ALIASES.items():
+                prefixes = (config_key, *aliases)
+                rows = []
+                for key_prefix in prefixes:
+                    result = await db.execute(select(Config).where(Config.key.like(f'{key_prefix}.%')))
+                    rows.extend(result.scalars().all())
+                existing = await db.get(Config, config_key)
+        async def memberships(db, user_id):
+            channels = (await db.execute(select(Channel))).scalars().all()
+            for channel in channels:
+                member = await db.execute(select(Member).where(Member.channel_id == channel.id))
+        """, {(14, "n-plus-one-query", "medium", "medium")}),
+    # litestar channels/backends/psycopg.py (held-out): LISTEN per channel on the one listener connection is a
+    # command, not a read -> not reported
+    "litestar_listen_per_channel.py": ("""
+        from psycopg.sql import SQL, Identifier
+        async def subscribe(self, channels):
+            for channel in set(channels) - self._subscribed_channels:
+                await self._listener_conn.execute(SQL("LISTEN {channel}").format(channel=Identifier(channel)))
+                self._subscribed_channels.add(channel)
+        """, set()),
 }
 
 

@@ -72,18 +72,139 @@ def _over_query_rows(ctx: FileContext, fn_body: Node, iters: list[Node], qcalls:
     )
 
 
-_WRITE = re.compile(r"^\s*(\w+\.)?(insert|update|delete|upsert)\b|^\s*[\w.]+\.(insert|update|delete)\(|"
-                    r"^\s*(\w+\.)?text\(\s*[rfbu]*[\"']+\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)|"
-                    r"^\s*[rfbu]*[\"']+\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)", re.I)
-_WRITE_METHODS = {"create", "update_or_create", "bulk_create", "delete", "update", "add", "merge", "flush", "commit"}
+_WRITE = re.compile(r"^\s*(\w+\.)?(insert|update|delete|upsert)\b|^\s*[\w.]+\.(insert|update|delete)\(", re.I)
+_WRITE_METHODS = {"create", "update_or_create", "bulk_create", "bulk_update", "delete", "update", "add", "add_all",
+                  "merge", "flush", "commit", "save", "upsert"}
+# the first keyword of a SQL statement that writes or commands rather than reads rows
+_SQL_NOT_READ = {"insert", "update", "delete", "merge", "upsert", "replace", "truncate", "create", "drop", "alter",
+                 "notify", "listen", "unlisten", "set", "reset", "grant", "revoke", "vacuum", "analyze", "lock",
+                 "begin", "commit", "rollback", "savepoint", "release", "call", "do", "copy", "discard", "comment"}
+_SQL_HEAD = re.compile(r"^(?:\s+|--[^\n]*\n|/\*.*?\*/)*(\w+)", re.S)
+
+
+def _statement_literal(call: Node) -> str | None:
+    """The SQL text a call runs when its first argument holds a string literal: ``execute("...")``,
+    ``execute(text("..."))``, ``execute(SQL("...").format(...))`` (the first string in the argument)."""
+    args = S.positional_args(call)
+    if not args:
+        return None
+    for n in S.walk(args[0], skip_nested_functions=True):
+        if n.type == "string":
+            return "".join(S.text(c) for c in n.named_children if c.type == "string_content")
+    return None
+
+
+def _sql_is_read(sql: str) -> bool:
+    """A SQL statement that reads rows: not a write or a command, and a SELECT that reads a table (a SELECT
+    with no FROM, such as ``SELECT pg_notify(...)`` or ``SELECT 1``, evaluates an expression and reads no rows)."""
+    m = _SQL_HEAD.match(sql)
+    if m is None:
+        return True
+    head = m.group(1).lower()
+    if head in _SQL_NOT_READ:
+        return False
+    if head == "select" and not re.search(r"\bfrom\b", sql, re.I):
+        return False
+    return True
+
+
+def _chained_write(call: Node) -> bool:
+    """The query's result is handed straight to a write: ``Model.objects.filter(...).delete()``."""
+    cur = call
+    while cur.parent is not None and cur.parent.type == "attribute" and cur.parent.parent is not None \
+            and cur.parent.parent.type == "call":
+        if S.text(cur.parent.child_by_field_name("attribute")) in _WRITE_METHODS:
+            return True
+        cur = cur.parent.parent
+    return False
 
 
 def _is_read(call: Node, callee: str) -> bool:
-    """N+1 is about reads; a write per row is a different lesson (batch writes)."""
-    if S.last_name(callee) in _WRITE_METHODS:
+    """N+1 is a read per item; a write or a command per item (INSERT/MERGE/DELETE, NOTIFY/LISTEN, ``.delete()``
+    on the filtered rows) is a different lesson (batch the writes) and is not reported here."""
+    if S.last_name(callee) in _WRITE_METHODS or _chained_write(call):
         return False
     args = S.positional_args(call)
-    return not (args and _WRITE.match(S.text(args[0])))
+    if args and _WRITE.match(S.text(args[0])):
+        return False
+    sql = _statement_literal(call)
+    return sql is None or _sql_is_read(sql)
+
+
+_GROWERS = {"append", "extend", "add", "update", "insert", "setdefault", "appendleft", "extendleft", "__setitem__"}
+
+
+def _bounded(ctx: FileContext, expr: Node, fn: Node, depth: int = 0) -> bool:
+    """The loop walks a collection written in the code, so the number of queries is fixed by the code, not by
+    the data: a tuple/list/set/dict display (its starred parts bounded too), a module-level constant, a name
+    bound in this function only to such a display (and filled only under literal keys), ``.items()``/``.keys()``/
+    ``.values()`` of one, or the loop variable of a loop over one."""
+    if depth > 4:
+        return False
+    while expr.type == "parenthesized_expression" and expr.named_children:
+        expr = expr.named_children[0]
+    if expr.type in ("tuple", "list", "set", "dictionary", "expression_list"):
+        for e in expr.named_children:
+            if e.type == "comment":
+                continue
+            if e.type in ("list_splat", "dictionary_splat"):
+                inner = e.named_children[0] if e.named_children else None
+                if inner is None or not _bounded(ctx, inner, fn, depth + 1):
+                    return False
+            elif e.type in ("list_comprehension", "generator_expression", "set_comprehension",
+                            "dictionary_comprehension"):
+                return False
+        return True
+    if expr.type == "call":
+        func = expr.child_by_field_name("function")
+        if func is not None and func.type == "attribute" and not S.positional_args(expr) \
+                and S.text(func.child_by_field_name("attribute")) in ("items", "keys", "values"):
+            obj = func.child_by_field_name("object")
+            return obj is not None and _bounded(ctx, obj, fn, depth + 1)
+        return False
+    if expr.type != "identifier":
+        return False
+    name = S.text(expr)
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    bound = False
+    for n in S.walk(body, skip_nested_functions=True):
+        if n.type == "assignment" or n.type == "augmented_assignment":
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and S.text(left) == name:
+                if n.type == "augmented_assignment" or right is None or not _bounded(ctx, right, fn, depth + 1):
+                    return False
+                bound = True
+            elif left is not None and left.type == "subscript" and S.text(left.child_by_field_name("value")) == name:
+                key = left.child_by_field_name("subscript")
+                if key is None or not S.is_string_literal(key):
+                    return False
+        elif n.type == "attribute" and S.text(n.child_by_field_name("object")) == name \
+                and S.text(n.child_by_field_name("attribute")) in _GROWERS:
+            return False
+        elif n.type in ("for_statement", "for_in_clause") and n.start_byte < expr.start_byte:
+            left = n.child_by_field_name("left")
+            if left is not None and any(i.type == "identifier" and S.text(i) == name for i in S.walk(left)):
+                right = n.child_by_field_name("right")
+                if right is None or not _bounded(ctx, right, fn, depth + 1):
+                    return False
+                bound = True
+    if bound:
+        return True
+    return _module_constant(ctx, name)
+
+
+def _module_constant(ctx: FileContext, name: str) -> bool:
+    """An UPPER_CASE name bound at module level to a display: configuration written in the code."""
+    if not re.fullmatch(r"_?[A-Z][A-Z0-9_]*", name):
+        return False
+    for stmt in ctx.root.named_children:
+        node = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
+        if node is not None and node.type == "assignment" and S.text(node.child_by_field_name("left")) == name:
+            right = node.child_by_field_name("right")
+            return right is not None and right.type in ("tuple", "list", "set", "dictionary")
+    return False
 
 
 def n_plus_one(ctx: FileContext) -> Iterator[RawFinding]:
@@ -102,7 +223,7 @@ def n_plus_one(ctx: FileContext) -> Iterator[RawFinding]:
         if not candidates and not ctx.relationships:
             continue
         fn = S.enclosing_function(loop)
-        if fn is None:
+        if fn is None or all(_bounded(ctx, i, fn) for i in iters):
             continue
         inner = [c for c in candidates if S.enclosing_function(c) == fn]
         body = fn.child_by_field_name("body")

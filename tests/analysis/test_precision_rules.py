@@ -1,0 +1,100 @@
+"""Unit cases for the precision judgements of the rules (issue #13): each rule change has a case it must still
+report and a case it must now leave alone. Written here (no licence needed); the real-code regressions they came
+from are in test_real_snippets.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import review_files
+
+# name -> (source, {(line, rule)} that must be reported; every other finding of the case's topic is forbidden)
+CASES: dict[str, tuple[str, str, set[tuple[int, str]]]] = {
+    # --- n-plus-one-query: a read per item is N+1; a write/command per item, or a loop over a collection
+    # written in the code, is not
+    "nplus_read_per_row.py": ("n-plus-one-query", """
+        def owners(session, ids):
+            out = []
+            for i in ids:
+                out.append(session.execute("SELECT * FROM owner WHERE id = :i", {"i": i}))
+            return out
+        """, {(4, "query-in-loop")}),
+    "nplus_select_from_after_comment.py": ("n-plus-one-query", """
+        def owners(cursor, ids):
+            for i in ids:
+                cursor.execute(\"\"\"
+                    -- one owner
+                    SELECT name FROM owner WHERE id = %s\"\"\", (i,))
+        """, {(3, "query-in-loop")}),
+    "nplus_write_per_row.py": ("n-plus-one-query", """
+        def upsert(cursor, items):
+            for item in items:
+                cursor.execute(\"\"\"
+                    MERGE INTO chunk d USING (SELECT :id AS id FROM dual) s ON (d.id = s.id)
+                    WHEN MATCHED THEN UPDATE SET d.text = :text\"\"\", item)
+        """, set()),
+    "nplus_command_per_channel.py": ("n-plus-one-query", """
+        from psycopg.sql import SQL, Identifier
+        async def listen(conn, channels):
+            for channel in channels:
+                await conn.execute(SQL("LISTEN {channel}").format(channel=Identifier(channel)))
+            for channel in channels:
+                await conn.execute("SELECT pg_notify($1, $2);", channel, "x")
+        """, set()),
+    "nplus_filtered_delete.py": ("n-plus-one-query", """
+        def revoke(Token, tokens):
+            for t in tokens:
+                Token.objects.filter(user_id=t.user_id, kind="access").delete()
+        """, set()),
+    "nplus_filtered_read.py": ("n-plus-one-query", """
+        def grants(Token, tokens):
+            return [Token.objects.filter(user_id=t.user_id).first() for t in tokens]
+        """, {(2, "query-in-loop")}),
+    "nplus_constant_collections.py": ("n-plus-one-query", """
+        ALIASES = {"a.b": ("A_B",), "c.d": ("C_D", "OLD_C_D")}
+        async def repair(db, Config):
+            for key, aliases in ALIASES.items():
+                prefixes = (key, *aliases)
+                for prefix in prefixes:
+                    await db.execute(Config.select(prefix))
+                await db.get(Config, key)
+            for key in ("ui.models", "ui.pinned"):
+                await db.get(Config, key)
+            sources = {}
+            sources["chat"] = Config
+            sources["note"] = Config
+            for name, model in sources.items():
+                await db.execute(model.select(name))
+        """, set()),
+    "nplus_starred_data.py": ("n-plus-one-query", """
+        async def load(db, Config, first, rest):
+            for key in (first, *rest):
+                await db.get(Config, key)
+        """, {(3, "query-in-loop")}),
+    "nplus_grown_collection.py": ("n-plus-one-query", """
+        async def load(db, Config, extra):
+            keys = ["a", "b"]
+            keys.extend(extra)
+            for key in keys:
+                await db.get(Config, key)
+        """, {(5, "query-in-loop")}),
+}
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[tuple[int, str, str]]]:
+    root: Path = tmp_path_factory.mktemp("precision")
+    report = review_files(root, {name: src for name, (_, src, _) in CASES.items()})
+    out: dict[str, set[tuple[int, str, str]]] = {name: set() for name in CASES}
+    for f in report.findings:
+        out[f.path].add((f.line, f.rule, f.topic))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_precision_case(found: dict[str, set[tuple[int, str, str]]], name: str) -> None:
+    topic, _, expect = CASES[name]
+    got = {(line, rule) for line, rule, t in found[name] if t == topic}
+    assert got == expect
