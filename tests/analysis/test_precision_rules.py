@@ -80,6 +80,57 @@ CASES: dict[str, tuple[str, str, set[tuple[int, str]]]] = {
             for key in keys:
                 await db.get(Config, key)
         """, {(5, "query-in-loop")}),
+    # --- unvalidated-input / raw-dict-param: validated in the handler, or forwarded whole upstream (a proxy),
+    # is not reported; reading keys with [] or storing the dict is
+    "raw_dict_validated.py": ("unvalidated-input", """
+        from fastapi import APIRouter
+        from pydantic import BaseModel
+        router = APIRouter()
+        class ChatForm(BaseModel):
+            model: str
+        @router.post("/chat")
+        async def chat(form_data: dict):
+            meta = form_data.pop("metadata", None)
+            form = ChatForm(**form_data)
+            return form.model
+        """, set()),
+    "raw_dict_proxy.py": ("unvalidated-input", """
+        import json
+        import httpx
+        from fastapi import APIRouter
+        router = APIRouter()
+        @router.post("/v1/chat")
+        async def proxy(form_data: dict):
+            payload = {**form_data}
+            payload["model"] = payload.get("model", "").removeprefix("x.")
+            payload = json.dumps(payload)
+            async with httpx.AsyncClient(timeout=30) as client:
+                return (await client.post("http://up/v1/chat", content=payload)).json()
+        @router.post("/v1/embed")
+        async def embed(form_data: dict):
+            async with httpx.AsyncClient(timeout=30) as client:
+                return (await client.post("http://up/v1/embed", json=form_data)).json()
+        """, set()),
+    "raw_dict_proxy_reads_key.py": ("unvalidated-input", """
+        import httpx
+        from fastapi import APIRouter
+        router = APIRouter()
+        @router.post("/v1/chat")
+        async def proxy(form_data: dict):
+            model = form_data["model"]
+            async with httpx.AsyncClient(timeout=30) as client:
+                return (await client.post(f"http://up/{model}", json=form_data)).json()
+        """, {(5, "raw-dict-param")}),
+    "raw_dict_stored.py": ("unvalidated-input", """
+        import json
+        from fastapi import APIRouter
+        router = APIRouter()
+        @router.patch("/chats/{id}/params")
+        async def update_params(id: str, form_data: dict):
+            await Chats.update_params(id, json.dumps(form_data))
+            await publish_event(id, data=form_data)
+            return {"ok": True}
+        """, {(5, "raw-dict-param")}),
 }
 
 

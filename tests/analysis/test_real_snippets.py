@@ -283,6 +283,43 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
                 await self._listener_conn.execute(SQL("LISTEN {channel}").format(channel=Identifier(channel)))
                 self._subscribed_channels.add(channel)
         """, set()),
+    # open-webui routers/openai.py: an OpenAI-compatible proxy copies the raw body, adjusts it and sends it
+    # upstream whole -> not reported; routers/tasks.py reads form_data['model'] from a raw dict -> reported
+    "owui_proxy_body.py": ("""
+        from fastapi import APIRouter, Depends, Request
+        router = APIRouter()
+        @router.post('/chat/completions')
+        async def generate_chat_completion(request: Request, form_data: dict, user=Depends(get_verified_user)):
+            payload = {**form_data}
+            metadata = payload.pop('metadata', None)
+            model_id = form_data.get('model')
+            payload = apply_model_params_to_body_openai(params, payload)
+            payload = JSONCodec.dumps(payload)
+            session = await get_session()
+            r = await session.request(method='POST', url=request_url, data=payload, headers=headers)
+            return await r.json()
+        @router.post('/emoji/completions')
+        async def generate_emoji(request: Request, form_data: dict, user=Depends(get_verified_user)):
+            model_id = form_data['model']
+            payload = {'model': model_id, 'messages': [{'role': 'user', 'content': form_data['prompt']}]}
+            return await generate_chat_completion(request, form_data=payload, user=user)
+        """, {(14, "unvalidated-input", "medium", "medium")}),
+    # open-webui routers/ollama.py: the raw dict is parsed into a pydantic form in the handler -> validated
+    "owui_validated_in_handler.py": ("""
+        from fastapi import APIRouter, HTTPException
+        from pydantic import BaseModel
+        router = APIRouter()
+        class GenerateChatCompletionForm(BaseModel):
+            model: str
+        @router.post('/api/chat')
+        async def generate_chat_completion(request, form_data: dict, url_idx: int | None = None):
+            metadata = form_data.pop('metadata', None)
+            try:
+                form_data = GenerateChatCompletionForm(**form_data)
+            except Exception as exc:
+                raise HTTPException(status_code=400, detail=str(exc))
+            return form_data.model
+        """, set()),
 }
 
 

@@ -74,13 +74,72 @@ def _validated(ctx: FileContext, node: Node) -> bool:
     left = assign.child_by_field_name("left")
     if left is None or left.type != "identifier":
         return False
-    var = S.text(left)
+    return _validated_later(ctx, fn, S.text(left), stmt.end_byte)
+
+
+def _validated_later(ctx: FileContext, fn: Node, var: str, after: int) -> bool:
+    """``var`` is handed to a validator later in ``fn``: ``Schema(**var)``, ``Schema.model_validate(var)``."""
     for n in body_nodes(fn):
-        if n.type == "call" and n.start_byte > stmt.end_byte:
+        if n.type == "call" and n.start_byte > after:
             if _is_validator(ctx, S.call_name(n)) and re.search(
                 rf"(\*\*|\(|,\s*){re.escape(var)}\b", S.text(n.child_by_field_name("arguments"))
             ):
                 return True
+    return False
+
+
+_SEND = re.compile(r"^(request|post|put|patch|send|send_request|stream|fetch|urlopen|forward\w*|proxy\w*)$")
+_BODY_KEYWORDS = ("json", "data", "content", "body", "payload")
+
+
+def _whole_copy_of(node: Node, names: set[str]) -> bool:
+    """``node`` is one of ``names`` as a whole, or a whole copy or serialisation of one: ``x``, ``{**x}``,
+    ``dict(x)``, ``x.copy()``, ``deepcopy(x)``, ``json.dumps(x)``."""
+    while node.type in ("parenthesized_expression", "await") and node.named_children:
+        node = node.named_children[-1]
+    if node.type == "identifier":
+        return S.text(node) in names
+    if node.type == "dictionary":
+        items = [c for c in node.named_children if c.type != "comment"]
+        return any(c.type == "dictionary_splat" and _whole_copy_of(c.named_children[0], names) for c in items)
+    if node.type == "call":
+        callee = S.call_name(node)
+        method = S.last_name(callee)
+        args = S.positional_args(node)
+        if method == "copy" and not args and "." in callee:
+            return callee.rsplit(".", 1)[0] in names
+        if method in ("dict", "deepcopy", "copy", "dumps", "dumps_bytes", "encode") and len(args) == 1:
+            return _whole_copy_of(args[0], names)
+    return False
+
+
+def _forwarded_upstream(fn: Node, param: str) -> bool:
+    """A proxy: the raw body (or a copy of it, however reshaped) is sent whole as the body of an outgoing
+    request (``client.post(url, json=body)``, ``send_request(payload=json.dumps(payload))``) and no key of it
+    is read with ``body[...]`` (which fails with a KeyError on a missing key). The upstream service owns and
+    validates the schema; a pydantic model here would only duplicate it."""
+    nodes = body_nodes(fn)
+    for n in nodes:
+        if n.type == "subscript" and S.text(n.child_by_field_name("value")) == param:
+            parent = n.parent
+            if not (parent is not None and parent.type == "assignment" and parent.child_by_field_name("left") == n):
+                return False
+    names = {param}
+    for _ in range(2):
+        for n in nodes:
+            if n.type != "assignment":
+                continue
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if left is None or right is None or left.type != "identifier":
+                continue
+            mentions = any(i.type == "identifier" and S.text(i) in names for i in S.walk(right))
+            if mentions and (S.text(left) in names or _whole_copy_of(right, names)):
+                names.add(S.text(left))
+    for n in nodes:
+        if n.type == "call" and _SEND.match(S.last_name(S.call_name(n))):
+            for kw, value in S.keyword_args(n).items():
+                if kw in _BODY_KEYWORDS and _whole_copy_of(value, names):
+                    return True
     return False
 
 
@@ -110,6 +169,8 @@ def unvalidated_input(ctx: FileContext) -> Iterator[RawFinding]:
             if not _RAW_DICT.match(ann) or re.match(r"(Depends|Query|Header|Cookie|Path|Security)\(", default):
                 continue
             pname = p.child_by_field_name("name") or p.named_children[0]
+            if _validated_later(ctx, fn, S.text(pname), params.end_byte) or _forwarded_upstream(fn, S.text(pname)):
+                continue
             yield RawFinding(
                 S.line(fn), S.line(p), "unvalidated-input", "raw-dict-param",
                 f"`{S.text(pname)}: {ann}` in `{S.function_name(fn)}` accepts any JSON object as the body; declare a "
