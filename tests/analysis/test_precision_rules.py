@@ -131,6 +131,51 @@ CASES: dict[str, tuple[str, str, set[tuple[int, str]]]] = {
             await publish_event(id, data=form_data)
             return {"ok": True}
         """, {(5, "raw-dict-param")}),
+    # --- resource-leak: a client closed on success and in every handler of a try that catches Exception is
+    # closed on every path; a narrow handler, or one that does not close, still leaks
+    "leak_closed_in_handlers.py": ("resource-leak", """
+        import aiohttp
+        async def fetch(url):
+            session = aiohttp.ClientSession()
+            try:
+                r = await session.get(url)
+                body = await r.read()
+                await session.close()
+                return body
+            except aiohttp.ClientError:
+                await session.close()
+                return None
+            except Exception:
+                await session.close()
+                raise
+        """, set()),
+    "leak_narrow_handler.py": ("resource-leak", """
+        import aiohttp
+        async def fetch(url):
+            session = aiohttp.ClientSession()
+            try:
+                r = await session.get(url)
+                body = await r.read()
+                await session.close()
+                return body
+            except aiohttp.ClientError:
+                await session.close()
+                return None
+        """, {(3, "unclosed-client")}),
+    "leak_handler_forgets.py": ("resource-leak", """
+        import aiohttp
+        async def fetch(url):
+            session = aiohttp.ClientSession()
+            try:
+                r = await session.get(url)
+                await session.close()
+                return await r.read()
+            except aiohttp.ClientError:
+                await session.close()
+                return None
+            except Exception:
+                return None
+        """, {(3, "unclosed-client")}),
 }
 
 

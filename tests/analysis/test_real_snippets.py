@@ -320,6 +320,32 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
                 raise HTTPException(status_code=400, detail=str(exc))
             return form_data.model
         """, set()),
+    # open-webui routers/terminals.py: the proxy's session is closed on the buffered path, by a background
+    # cleanup on the streaming path, and in every except clause (one catches Exception) -> not a leak
+    "owui_session_closed_in_handlers.py": ("""
+        import aiohttp
+        from starlette.background import BackgroundTask
+        from starlette.responses import Response, StreamingResponse
+        async def proxy(request, target_url):
+            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300, connect=10), trust_env=True)
+            try:
+                upstream = await session.request(method=request.method, url=target_url, data=await request.body())
+                if upstream.headers.get('content-type', '').startswith('text/event-stream'):
+                    async def cleanup():
+                        await upstream.release()
+                        await session.close()
+                    return StreamingResponse(content=upstream.content.iter_any(), background=BackgroundTask(cleanup))
+                body = await upstream.read()
+                await session.close()
+                return Response(content=body, status_code=upstream.status)
+            except (aiohttp.ClientConnectionError, TimeoutError):
+                await session.close()
+                return Response(status_code=502)
+            except Exception as error:
+                await session.close()
+                log.exception('Terminal proxy error: %s', error)
+                return Response(status_code=502)
+        """, set()),
 }
 
 

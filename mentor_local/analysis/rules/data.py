@@ -465,5 +465,38 @@ def leak_verdict(call: Node) -> str | None:
     if closed_in_finally:
         return None
     if closed_somewhere:
+        if _closed_in_every_handler(body, var, call):
+            return None
         return "is closed only on the success path (an exception before `.close()` leaks it)"
     return "is never closed"
+
+
+def _closes(node: Node, var: str) -> bool:
+    return any(
+        n.type == "attribute" and S.text(n.child_by_field_name("object")) == var
+        and S.text(n.child_by_field_name("attribute")) in _CLOSERS
+        for n in S.walk(node, skip_nested_functions=True)
+    )
+
+
+def _closed_in_every_handler(body: Node, var: str, call: Node) -> bool:
+    """Every use of ``var`` after its creation is inside one ``try`` that catches ``Exception`` (or everything)
+    and closes ``var`` in each of its ``except`` clauses: with the close on the success path, that covers every
+    path as a ``finally`` would (a handler that re-raises after closing still closes)."""
+    uses = [n for n in S.walk(body, skip_nested_functions=True)
+            if n.type == "identifier" and S.text(n) == var and n.start_byte > call.end_byte]
+    for t in S.walk(body, skip_nested_functions=True):
+        if t.type != "try_statement" or not uses:
+            continue
+        if not all(t.start_byte <= u.start_byte and u.end_byte <= t.end_byte for u in uses):
+            continue
+        handlers = [c for c in t.named_children if c.type == "except_clause"]
+        if any(c.type == "finally_clause" for c in t.named_children) or not handlers:
+            return False
+        broad = False
+        for h in handlers:
+            kinds = [c for c in h.named_children if c.type != "block" and c.type != "comment"]
+            if not kinds or re.search(r"\b(Base)?Exception\b", S.text(kinds[0])):
+                broad = True
+        return broad and all(_closes(h, var) for h in handlers)
+    return False
