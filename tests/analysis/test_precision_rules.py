@@ -176,6 +176,16 @@ CASES: dict[str, tuple[str, str, set[tuple[int, str]]]] = {
             except Exception:
                 return None
         """, {(3, "unclosed-client")}),
+    # --- print-instead-of-logging: a function that sets up logging is a program's entry point, its prints are
+    # the command's console output; a print in a helper is still reported
+    "print_entry_point.py": ("print-instead-of-logging", """
+        import logging
+        def start_recorder(camera, loglevel=0):
+            logging.basicConfig(level=loglevel)
+            print(f"-> recording with {camera}")
+        def record(camera, frame):
+            print(f"frame {frame} from {camera}")
+        """, {(6, "T201")}),
 }
 
 

@@ -346,6 +346,18 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
                 log.exception('Terminal proxy error: %s', error)
                 return Response(status_code=502)
         """, set()),
+    # celery events/snapshot.py: the snapshot command's entry point sets up logging, then prints its start-up
+    # line to the console -> the command's output, not logging
+    "celery_evcam.py": ("""
+        def evcam(camera, freq=1.0, maxrate=None, loglevel=0, logfile=None, pidfile=None, timer=None, app=None):
+            app = app_or_default(app)
+            if pidfile:
+                platforms.create_pidlock(pidfile)
+            app.log.setup_logging_subsystem(loglevel, logfile)
+            print(f'-> evcam: Taking snapshots with {camera} (every {freq} secs.)')
+            state = app.events.State()
+            return state
+        """, set()),
 }
 
 

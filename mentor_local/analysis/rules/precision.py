@@ -368,6 +368,8 @@ def print_call(ctx: FileContext, node: Node) -> Judgement | None:
     if fn is not None and re.search(r"banner|usage|help|progress|status|report|show|display|echo|main|run$",
                                     S.function_name(fn), re.I):
         return DROP  # a function whose job is console output
+    if _configures_logging(fn):
+        return DROP  # a program's entry point (it sets up logging itself): its prints are the command's console output
     if _ancestor(node, ("except_clause",)) is not None:
         return Judgement(confidence="high", why="an error is printed instead of logged: no level, no traceback")
     if fn is not None and (S.is_async_def(fn) or is_route_handler(fn)):
@@ -376,3 +378,14 @@ def print_call(ctx: FileContext, node: Node) -> Judgement | None:
     if call is not None and re.search(r"\bfile\s*=\s*sys\.(stderr|stdout|__stderr__)", S.text(call)):
         return DROP  # written to a console stream chosen on purpose (a crash report, a tool's own output)
     return Judgement(confidence="medium", why="print in library/application code")
+
+
+_LOG_SETUP = re.compile(r"^(basicConfig|dictConfig|fileConfig|\w*setup_logging\w*|configure_logging\w*)$")
+
+
+def _configures_logging(fn: Node) -> bool:
+    """The function sets up logging itself (``logging.basicConfig``, ``app.log.setup_logging_subsystem``):
+    library code never does, a program's entry point (a command's ``main``) does."""
+    return any(n.type == "call" and _LOG_SETUP.match(S.last_name(S.call_name(n)))
+               for n in S.walk(fn, skip_nested_functions=True))
+
