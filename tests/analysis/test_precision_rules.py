@@ -186,6 +186,37 @@ CASES: dict[str, tuple[str, str, set[tuple[int, str]]]] = {
         def record(camera, frame):
             print(f"frame {frame} from {camera}")
         """, {(6, "T201")}),
+    # --- unbounded-memory / module-cache-growth: a cache cleared by slice assignment, keyed by code objects, or
+    # held by a test double is bounded; a cache keyed by request data still grows
+    "cache_cleared_by_slice.py": ("unbounded-memory", """
+        _samples = []
+        def sample(value):
+            _samples.append(value)
+        def dump():
+            out = list(_samples)
+            _samples[:] = []
+            return out
+        """, set()),
+    "cache_keyed_by_handler.py": ("unbounded-memory", """
+        class Factory:
+            _backends: dict = {}
+            @classmethod
+            def create_for(cls, handler_id, field):
+                if handler_id not in cls._backends:
+                    cls._backends[handler_id] = {}
+                return cls._backends[handler_id]
+        """, set()),
+    "cache_in_test_double.py": ("unbounded-memory", """
+        class StubStore:
+            results: dict = {}
+            def store(self, key, value):
+                self.results[key] = value
+        """, set()),
+    "cache_keyed_by_user.py": ("unbounded-memory", """
+        _seen = {}
+        def remember(user_id, profile):
+            _seen[user_id] = profile
+        """, {(1, "module-cache-growth")}),
 }
 
 

@@ -4,6 +4,7 @@ Sources and licences (short excerpts, lightly trimmed to stand alone):
   open-webui 0.12.4   Open WebUI License (BSD-3-Clause with a branding clause), (c) Open WebUI Inc.
   celery 5.7.0        BSD-3-Clause, (c) Ask Solem & contributors
   django-allauth 65.22.1  MIT, (c) Raymond Penners and contributors
+  dramatiq 2.2.1      LGPL-3.0-or-later, (c) CLEARTYPE SRL and contributors (a few lines quoted for a test)
   litestar 2.25.0     MIT, (c) Litestar Organization (held-out corpus: cases cut from it are marked so)
 The noqa and --debug cases are written here (no licence needed).
 Each case: source, then the (line, topic, severity, confidence) findings that must appear; nothing else may.
@@ -357,6 +358,41 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
             print(f'-> evcam: Taking snapshots with {camera} (every {freq} secs.)')
             state = app.events.State()
             return state
+        """, set()),
+    # celery utils/debug.py: memory samples are cleared with `_mem_sample[:] = []` when dumped -> bounded
+    "celery_mem_sample.py": ("""
+        _mem_sample = []
+        def sample_mem():
+            current_rss = mem_rss()
+            _mem_sample.append(current_rss)
+            return current_rss
+        def _memdump(samples=10):
+            S = _mem_sample
+            prev = list(S) if len(S) <= samples else sample(S, samples)
+            _mem_sample[:] = []
+            return prev
+        """, set()),
+    # dramatiq results/backends/stub.py: the in-memory test backend keeps results on purpose -> not reported
+    "dramatiq_stub_backend.py": ("""
+        import time
+        class StubBackend(ResultBackend):
+            results: dict[str, tuple] = {}
+            def _store(self, message_key, result, ttl):
+                result_data = self.encoder.encode(result)
+                expiration = time.monotonic() + int(ttl / 1000)
+                self.results[message_key] = (result_data, expiration)
+        """, set()),
+    # litestar dto/base_dto.py (held-out): DTO backends keyed by route handler id: as many as the app's handlers
+    "litestar_dto_backends.py": ("""
+        from typing import ClassVar
+        class AbstractDTO:
+            _dto_backends: ClassVar[dict[str, dict]] = {}
+            @classmethod
+            def create_for_field_definition(cls, field_definition, handler_id, backend_cls=None):
+                if handler_id not in cls._dto_backends:
+                    cls._dto_backends[handler_id] = {}
+                backend_context = cls._dto_backends[handler_id]
+                return backend_context
         """, set()),
 }
 

@@ -93,6 +93,9 @@ def _mutations(ctx: FileContext, names: set[str]) -> list[tuple[str, Node, str]]
                 key = left.child_by_field_name("subscript")
                 if key is not None and not S.is_string_literal(key) and key.type not in ("integer", "true", "false", "slice"):
                     found.append((base, n, "grow"))
+                elif key is not None and key.type == "slice" and t == "assignment" and (
+                        S.text(key).replace(" ", "") == ":" or re.fullmatch(r"\[\s*\]|\(\s*\)", right)):
+                    found.append((base, n, "shrink"))  # samples[:] = [] / items[:] = items[-100:]: cleared or trimmed
             elif left.type == "attribute" and S.text(left) in names and S.enclosing_function(n) is not None:
                 found.append((S.text(left), n, "rebind" if t == "assignment" else "rmw"))
             elif left.type == "identifier" and S.text(left) in names and S.enclosing_function(n) is not None:
@@ -195,7 +198,7 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
         events = [e for alias in names_of for e in by_name.get(alias, [])]
         grows = sorted((n for n, k in events if k == "grow" and _grows_at_runtime(n) and not _config_keyed(n)),
                        key=lambda n: n.start_byte)
-        if not grows or _REGISTRY_NAME.search(name):
+        if not grows or _REGISTRY_NAME.search(name) or _test_double(ctx, assign):
             continue
         if any(k in ("shrink", "rebind") for _, k in events) or _len_checked(ctx, name) or _shrink_referenced(ctx, name):
             continue
@@ -235,7 +238,21 @@ def shared_state(ctx: FileContext) -> Iterator[RawFinding]:
     yield from _check_then_act(ctx, set(containers), globals_declared)
 
 
-_CONFIG_KEY = re.compile(r"settings|config|cfg|\bpath\b|_path\b|device|dsn|engine|model_name|model_id|url\b|offset|tz")
+_CONFIG_KEY = re.compile(r"settings|config|cfg|\bpath\b|_path\b|device|dsn|engine|model_name|model_id|url\b|offset|tz|"
+                         # keyed by code: a handler, function, class or type has as many entries as the program has
+                         r"handler|\bfunc\b|\bfn\b|function|\bcls\b|klass|\bclass\b|__qualname__|__name__|\btype\(|"
+                         r"annotation")
+
+
+_DOUBLE = re.compile(r"^(Stub|Fake|Mock|Dummy)[A-Z_]|(Stub|Fake|Mock|Dummy)$")
+_DOUBLE_MODULE = re.compile(r"(^|/)(stubs?|fakes?|mocks?|dummy|testing)\.py$")
+
+
+def _test_double(ctx: FileContext, assign: Node) -> bool:
+    """A test double (``StubBackend``, ``fakes.py``): it keeps everything in memory on purpose, and lives as long
+    as a test does, not as long as a server."""
+    owners = [S.text(a.child_by_field_name("name")) for a in S.ancestors(assign) if a.type == "class_definition"]
+    return any(_DOUBLE.search(o) for o in owners) or bool(_DOUBLE_MODULE.search(ctx.path))
 
 
 def _config_keyed(node: Node) -> bool:
