@@ -94,8 +94,8 @@ class Mentor:
 
     def __init__(self, index: Searchable | None, model_path: str | Path | None = None, *,
                  chat_model: ChatModel | None = None, chat_model_factory: Callable[[], ChatModel] | None = None,
-                 settings: Settings | None = None, code_k: int = 6, card_k: int = 3, code_tokens: int = 1000,
-                 user_tokens: int = 1300, follow_up_tokens: int = 300, use_model: bool = True,
+                 settings: Settings | None = None, code_k: int = 6, card_k: int = 3, code_tokens: int = 800,
+                 user_tokens: int = 1050, follow_up_tokens: int = 300, use_model: bool = True,
                  llm_mode: str = "auto", temperature: float = 0.2, cards: Sequence[CardLike] | None = None,
                  reviewer: Callable[[Path], Iterable[Finding]] | None = None,
                  profiler: Callable[[Path], RepoProfile | None] | None = None,
@@ -379,6 +379,8 @@ class Mentor:
                 pieces.close()
             if first is not None and last is not None and n_tokens > 1:
                 decode_s = last - first
+        else:  # no model: what it would have been given, so a benchmark can count it
+            self.last_trace.append({"messages": build_messages(system_prompt(profile), turns, user), "max_tokens": 0})
         if not cancelled:
             tail = out.finish()
             if tail:

@@ -141,6 +141,17 @@ def card_corpus() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(knowledge.glob("*.md")))
 
 
+def prompt_counter(mentor: Any) -> Any:
+    """The default model's own tokenizer (vocabulary only, no weights), to size prompts without a model."""
+    from llama_cpp import Llama
+
+    from mentor_local.models import resolve_model
+
+    path = resolve_model(mentor.model_path or mentor.settings.model or None)
+    tok = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    return lambda text: len(tok.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
 def run(args: argparse.Namespace) -> int:
     from mentor_local import offline
 
@@ -160,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
     tag = args.tag or ("base" if CODE != ROOT else "current")
     out_rows: list[dict[str, Any]] = []
     shared_model: Any = None
+    counter: Any = None
     for corpus in [c for c in CORPORA if any(q["corpus"] == c for q in questions)]:
         repo = ensure_corpus(corpus)
         idir = DATA / "index" / f"{tag}-{corpus}"
@@ -173,7 +185,13 @@ def run(args: argparse.Namespace) -> int:
             opts["use_model"] = False
         if args.model:
             opts["model_path"] = args.model
+        if args.code_tokens:
+            opts["code_tokens"] = args.code_tokens
+        if args.user_tokens:
+            opts["user_tokens"] = args.user_tokens
         mentor = Mentor(index, chat_model=shared_model, **opts)
+        if args.context_only and counter is None:
+            counter = prompt_counter(mentor)
         if not args.context_only:
             mentor.load()
             shared_model = mentor.chat_model
@@ -192,6 +210,9 @@ def run(args: argparse.Namespace) -> int:
                 elif first_text is None and item.strip():
                     first_text = time.perf_counter() - t0
             assert answer is not None
+            if counter is not None and mentor.last_trace:  # no model ran: count what it would have read
+                messages = mentor.last_trace[-1]["messages"]
+                answer.timings["prompt_tokens"] = sum(counter(m["content"]) + 4 for m in messages)
             text = answer.answer
             checks = dict(getattr(answer, "checks", {}) or {})
             model_text = str(checks.get("model_text", "")) if "model_text" in checks else None
@@ -300,6 +321,8 @@ def main() -> int:
     ap.add_argument("--show", action="store_true", help="print every answer in full")
     ap.add_argument("--context-only", action="store_true",
                     help="no model: only the share of facts that reach the prompt's code excerpts")
+    ap.add_argument("--code-tokens", type=int, default=None, help="Mentor's room for code (default: Mentor's own)")
+    ap.add_argument("--user-tokens", type=int, default=None, help="Mentor's room for a question's message")
     return run(ap.parse_args())
 
 

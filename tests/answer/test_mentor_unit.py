@@ -53,7 +53,9 @@ def test_prompt_keeps_code_findings_and_cards_apart(tmp_path: Path) -> None:
     order = [user.index(s) for s in ("My question:", "## My code", "#### app/orders.py:1-5", "## Review findings",
                                      "## General guidance (from a pattern library, NOT from this repository)")]
     assert order == sorted(order)
-    assert "4 |         out.append(session.query(Order)" in user  # numbered lines
+    assert "1 | def load_orders(session, user_ids):" in user  # numbered: a def line, the first of a run
+    assert "  |         out.append(session.query(Order)" in user  # the others keep the bar and their relative indent
+    assert "5 |     return out" in user  # and every fifth line
 
 
 def test_sentences_with_invented_names_and_bad_citations_are_dropped(tmp_path: Path) -> None:

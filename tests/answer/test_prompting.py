@@ -77,7 +77,24 @@ def test_the_line_that_answers_is_kept_and_the_excerpt_says_it_is_partial() -> N
     assert ex.cost() <= 220
     rendered = ex.render()
     assert "(excerpt: lines marked … are not shown)" in rendered and "| …" in rendered
-    assert f"{159:>3} |     if token_state['csrftoken']" in rendered  # file line numbers, not excerpt positions
+    # file line numbers, not excerpt positions: on the first line of a run and every fifth, the bar elsewhere
+    assert f"{156:>3} |     step_56 = await prepare_56(request)" in rendered
+    assert "    |     if token_state['csrftoken'] != request.cookies.get('csrf'):" in rendered
+    assert f"{160:>3} |         raise HTTPException(400, 'OAUTH_INVALID_STATE')" in rendered
+
+
+def test_a_method_loses_its_common_indent_and_its_long_signature() -> None:
+    src = "\n".join(["    def work(", *(f"        arg_{i}: int = {i}," for i in range(8)), "    ) -> bool:",
+                     '        """Run it."""', *(f"        step_{i}()" for i in range(30)),
+                     "        flush_cache()", "        return True"])
+    hit = fakes.code_hit("app/worker.py", 10, 10 + len(src.splitlines()) - 1, "Worker.work", src)
+    ex = select(hit, question_terms("When is the cache flushed?"), 120)
+    assert ex is not None
+    shown = dict(ex.lines)
+    assert 10 in shown and 19 in shown and not any(n in shown for n in range(11, 19))  # first and last header line
+    rendered = ex.render()
+    assert "10 | def work(\n   | …\n19 | ) -> bool:\n20 |     \"\"\"Run it.\"\"\"" in rendered  # 4 spaces of indent cut
+    assert "50 |     step_29()\n   |     flush_cache()" in rendered
 
 
 def test_a_hit_that_fits_is_shown_whole() -> None:

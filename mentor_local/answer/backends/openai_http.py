@@ -103,7 +103,7 @@ class OpenAIHTTPBackend:
                 self._tokenizer = kind
                 return n
         self._tokenizer = "none"
-        return estimate_tokens(text)
+        return estimate_tokens(text, upper=True)  # no tokenizer to ask: stay on the safe side of the window
 
     # -- generation --------------------------------------------------------------------------
     def _stream(self, path: str, body: dict[str, object], pick: str) -> TokenStream:
