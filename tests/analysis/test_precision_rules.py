@@ -217,6 +217,53 @@ CASES: dict[str, tuple[str, str, set[tuple[int, str]]]] = {
         def remember(user_id, profile):
             _seen[user_id] = profile
         """, {(1, "module-cache-growth")}),
+    # --- swallowed-exception, the low tier: a fallback to the prior value, a predicate that fails closed, a
+    # detail lost while the error is raised anyway, a documented best-effort function are not reported; other
+    # silent work still is (low), and awaited work kept out of the fallback rule
+    "swallow_judgements.py": ("swallowed-exception", """
+        import hmac
+        from urllib.parse import unquote
+        def display_name(raw):
+            name = raw
+            try:
+                name = unquote(name)
+            except Exception:
+                pass
+            return name
+        def is_signed(payload: str, signature: str, key: bytes) -> bool:
+            try:
+                return hmac.compare_digest(hmac.new(key, payload.encode(), "sha256").hexdigest(), signature)
+            except Exception:
+                return False
+        def fetch_error(e):
+            try:
+                raise_for(e)
+            except ValueError as err:
+                detail = str(err)
+                try:
+                    detail += e.response.text_of()
+                except Exception:
+                    pass
+                raise RuntimeError(detail)
+        def close_all(socks):
+            \"\"\"Best effort: never raises, both callers are teardown paths.\"\"\"
+            for s in socks:
+                try:
+                    s.settimeout(1)
+                except Exception:
+                    pass
+        def tidy(items):
+            try:
+                items.sort_inplace()
+            except Exception:
+                pass
+        async def render(body, prompt):
+            try:
+                body = await apply_prompt(prompt, body)
+            except Exception:
+                pass
+            return body
+        """, {(35, "S110"), (40, "S110")}),
 }
 
 

@@ -394,6 +394,63 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
                 backend_context = cls._dto_backends[handler_id]
                 return backend_context
         """, set()),
+    # open-webui routers/auths.py: URL-unquoting a display name falls back to the raw header value -> a fallback
+    "owui_unquote_fallback.py": ("""
+        import urllib.parse
+        def trusted_name(request, header, email):
+            name = request.headers.get(header, email)
+            try:
+                name = urllib.parse.unquote(name, encoding='utf-8')
+            except Exception as e:
+                pass
+            return name
+        """, set()),
+    # open-webui utils/auth.py: a signature check returns False on malformed input -> fails closed, on purpose
+    "owui_verify_signature.py": ("""
+        import base64, hashlib, hmac
+        def verify_signature(payload: str, signature: str) -> bool:
+            try:
+                expected_signature = base64.b64encode(
+                    hmac.new(TRUSTED_SIGNATURE_KEY, payload.encode(), hashlib.sha256).digest()
+                ).decode()
+                return hmac.compare_digest(expected_signature, signature)
+            except Exception:
+                return False
+        """, set()),
+    # open-webui routers/pipelines.py: parsing an upstream error body inside the handler that raises the error
+    # anyway -> only a detail is lost
+    "owui_error_detail.py": ("""
+        import aiohttp
+        from fastapi import HTTPException
+        async def call_pipeline(session, url):
+            try:
+                async with session.post(url, timeout=10) as response:
+                    response.raise_for_status()
+                    return await response.json()
+            except aiohttp.ClientResponseError as e:
+                try:
+                    res = await response.json() if 'application/json' in response.content_type else {}
+                    if 'detail' in res:
+                        raise HTTPException(status_code=response.status, detail=res['detail'])
+                except HTTPException:
+                    raise
+                except Exception:
+                    pass
+                raise HTTPException(status_code=response.status, detail='Pipeline call failed')
+        """, set()),
+    # celery utils/threads.py: a teardown helper documented as best-effort that never raises
+    "celery_best_effort_teardown.py": ("""
+        def _set_socket_timeouts(connection, timeout):
+            \"\"\"Set a timeout on the broker sockets. Best effort: never raises, as both callers are teardown paths.\"\"\"
+            try:
+                for sock in _open_broker_sockets(connection):
+                    try:
+                        sock.settimeout(timeout)
+                    except Exception:  # pylint: disable=broad-except
+                        pass
+            except Exception:  # pylint: disable=broad-except
+                pass
+        """, set()),
 }
 
 

@@ -216,10 +216,12 @@ _WRITE_SQL = re.compile(r"\b(INSERT|UPDATE|DELETE)\b|\.(commit|add|add_all|delet
 def swallowed(ctx: FileContext, handler: Node) -> Judgement | None:
     """Split a broad swallow by what the ``try`` did: a database/network/task step whose failure now reads
     as "nothing" (medium, high confidence; high severity for a write in a migration), or a fallback to a
-    default around a parse/lookup (dropped), or other work (medium confidence)."""
+    default around a parse/lookup (dropped), or other work (low). Other work is dropped too when the code
+    shows the swallow is meant: a name keeps its prior value, a predicate fails closed, an error being raised
+    anyway loses a detail, or the function documents itself as best-effort."""
     try_stmt = handler.parent
     body = try_stmt.child_by_field_name("body") if try_stmt is not None else None
-    if body is None:
+    if try_stmt is None or body is None:
         return Judgement(confidence="medium")
     hidden = _hidden_io(ctx, body)
     if hidden is not None:
@@ -233,7 +235,76 @@ def swallowed(ctx: FileContext, handler: Node) -> Judgement | None:
             return DROP  # the author wrote down why the error is ignored here: a decision, not an oversight
         if stmts and all(_assigns_default(c) for c in stmts):
             return DROP  # `except Exception: x = default`: a fallback value the code goes on with
+        if _keeps_prior_value(body, stmts, try_stmt):
+            return DROP  # `x = raw; try: x = unquote(x) except: pass`: x keeps the value it had, a fallback
+        if _fails_closed(body, stmts, try_stmt):
+            return DROP  # a predicate answers False when it cannot decide: it fails closed, on purpose
+    if _detail_of_raised_error(try_stmt):
+        return DROP  # enriching an error that the outer handler raises anyway: only a detail is lost
+    if _documented_best_effort(try_stmt):
+        return DROP  # the function's docstring says it is best-effort / never raises: a decision, written down
     return _OTHER_WORK
+
+
+def _only_pass(stmts: list[Node]) -> bool:
+    return len(stmts) == 1 and stmts[0].type == "pass_statement"
+
+
+def _keeps_prior_value(body: Node, stmts: list[Node], try_stmt: Node) -> bool:
+    """The try only reassigns names that already hold a value (computed, not awaited), and the handler is ``pass``:
+    on failure each name keeps its earlier value (the raw input), as ``with suppress(Exception)`` would."""
+    tried = [c for c in body.named_children if c.type != "comment"]
+    if not _only_pass(stmts) or not tried or not all(_assigns_default(c) for c in tried):
+        return False
+    if any(n.type == "await" for n in S.walk(body, skip_nested_functions=True)):
+        return False  # awaited work that silently did not happen is more than a fallback to the raw value
+    fn = S.enclosing_function(try_stmt)
+    fbody = fn.child_by_field_name("body") if fn is not None else None
+    if fbody is None:
+        return False
+    earlier = {S.text(n.child_by_field_name("left")) for n in S.walk(fbody, skip_nested_functions=True)
+               if n.type == "assignment" and n.end_byte <= try_stmt.start_byte}
+    params = fn.child_by_field_name("parameters") if fn is not None else None
+    if params is not None:
+        earlier |= {S.text(i) for i in S.walk(params) if i.type == "identifier"}
+    targets = [S.text(c.named_children[0].child_by_field_name("left")) for c in tried]
+    return all(t in earlier for t in targets)
+
+
+_PREDICATE = re.compile(r"^_*(is|has|can|check|verify|validate|valid|should|matches|allowed)(_|$)|_valid$|^valid")
+
+
+def _fails_closed(body: Node, stmts: list[Node], try_stmt: Node) -> bool:
+    """``except Exception: return False`` in a predicate (``-> bool`` or an is_/has_/verify_ name) whose try does
+    no awaited work: malformed input makes the check say no, which is what a check should do."""
+    if len(stmts) != 1 or stmts[0].type != "return_statement" or S.text(stmts[0]).split() != ["return", "False"]:
+        return False
+    fn = S.enclosing_function(try_stmt)
+    if fn is None or any(n.type == "await" for n in S.walk(body, skip_nested_functions=True)):
+        return False
+    ret = fn.child_by_field_name("return_type")
+    return (ret is not None and S.text(ret) == "bool") or bool(_PREDICATE.search(S.function_name(fn)))
+
+
+def _detail_of_raised_error(try_stmt: Node) -> bool:
+    """The swallowing try sits inside an ``except`` clause that raises after it: it only tries to add a detail
+    (the error body, a message) to an error that is raised anyway."""
+    outer = next((a for a in S.ancestors(try_stmt) if a.type in ("except_clause", "function_definition")), None)
+    if outer is None or outer.type != "except_clause":
+        return False
+    return any(n.type == "raise_statement" and n.start_byte > try_stmt.end_byte
+               for n in S.walk(outer, skip_nested_functions=True))
+
+
+def _documented_best_effort(try_stmt: Node) -> bool:
+    fn = S.enclosing_function(try_stmt)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    first = next((c for c in body.named_children if c.type != "comment"), None) if body is not None else None
+    if first is None or first.type != "expression_statement" or not first.named_children \
+            or first.named_children[0].type != "string":
+        return False
+    doc = " ".join(S.text(first).split()).lower()
+    return bool(re.search(r"best[- ]effort|never raises|errors? (are|is) ignored|ignores? (all )?errors", doc))
 
 
 def suppressed(ctx: FileContext, body: Node | None) -> Judgement | None:
