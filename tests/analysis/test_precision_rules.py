@@ -264,6 +264,34 @@ CASES: dict[str, tuple[str, str, set[tuple[int, str]]]] = {
                 pass
             return body
         """, {(35, "S110"), (40, "S110")}),
+    # --- unsafe-deserialization / blocking-call-in-async: exec of source into a new module is a module loader
+    # (what import does), and its source file write goes with it; exec into a plain dict, and open() in other
+    # async code, are still reported
+    "exec_module_loader.py": ("unsafe-deserialization", """
+        import types
+        def load_plugin(plugin_id, content):
+            module = types.ModuleType(f"plugin_{plugin_id}")
+            exec(content, module.__dict__)
+            return module
+        def run_snippet(content):
+            scope = {}
+            exec(content, scope)
+            return scope
+        """, {(8, "S102")}),
+    "open_in_module_loader.py": ("blocking-call-in-async", """
+        import tempfile
+        import types
+        async def load_plugin(plugin_id, content):
+            module = types.ModuleType(f"plugin_{plugin_id}")
+            path = tempfile.mktemp()
+            with open(path, "w") as f:
+                f.write(content)
+            exec(content, module.__dict__)
+            return module
+        async def save(path, content):
+            with open(path, "w") as f:
+                f.write(content)
+        """, {(11, "ASYNC230")}),
 }
 
 

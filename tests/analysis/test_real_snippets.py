@@ -451,6 +451,27 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
             except Exception:  # pylint: disable=broad-except
                 pass
         """, set()),
+    # open-webui utils/plugin.py: an admin-installed tool's source is written to a temp file (its __file__) and
+    # executed as a new module -> a module loader, neither unsafe deserialisation nor a loop-blocking write
+    "owui_plugin_loader.py": ("""
+        import sys, tempfile, types, uuid
+        async def load_tool_module_by_id(tool_id, content=None):
+            module_name = f'tool_{tool_id}_{uuid.uuid4().hex}'
+            module = types.ModuleType(module_name)
+            sys.modules[module_name] = module
+            temp_file = tempfile.NamedTemporaryFile(delete=False)
+            temp_file.close()
+            try:
+                with open(temp_file.name, 'w', encoding='utf-8') as f:
+                    f.write(content)
+                module.__dict__['__file__'] = temp_file.name
+                exec(content, module.__dict__)
+                if hasattr(module, 'Tools'):
+                    return module.Tools(), module
+                raise Exception('No Tools class found in the module')
+            finally:
+                del sys.modules[module_name]
+        """, set()),
 }
 
 

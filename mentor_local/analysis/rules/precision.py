@@ -157,6 +157,8 @@ def unsafe_load(ctx: FileContext, code: str, node: Node) -> Judgement | None:
         fn = S.enclosing_function(call)
         if args and _built_here(args[0], fn):
             return DROP  # exec/eval of source this function generated (a code template), not outside data
+        if code == "S102" and _exec_into_new_module(call, fn):
+            return DROP  # a module loader: running source as a new module is what import does, not deserialising
         if _OUTSIDE.search(arg):
             return Judgement(why=f"`{S.last_name(S.call_name(call))}` runs `{arg[:30]}`, which comes from a request")
         return Judgement(confidence="low", severity="medium",
@@ -165,6 +167,34 @@ def unsafe_load(ctx: FileContext, code: str, node: Node) -> Judgement | None:
         return Judgement(why=f"`{arg[:30]}` comes from a request or socket")
     return Judgement(confidence="low", severity="medium",
                      why="unpickles bytes whose origin is not visible here; unsafe only if an outsider can write them")
+
+
+_NEW_MODULE = re.compile(r"^((types|importlib\.util)\.)?(ModuleType|module_from_spec)$")
+
+
+def _exec_into_new_module(call: Node, fn: Node | None) -> bool:
+    """``exec(source, module.__dict__)`` where ``module = types.ModuleType(...)`` (or ``module_from_spec``) in
+    this function: the source becomes a module, as ``import`` would make it. Who may install that source is
+    the question (a plugin system's), not the deserialisation of outside data."""
+    args = S.positional_args(call)
+    if len(args) < 2 or fn is None:
+        return False
+    m = re.fullmatch(r"(\w+)\.__dict__|vars\((\w+)\)", S.text(args[1]))
+    if m is None:
+        return False
+    name = m.group(1) or m.group(2)
+    body = fn.child_by_field_name("body")
+    for n in S.walk(body, skip_nested_functions=True) if body is not None else []:
+        if n.type == "assignment" and S.text(n.child_by_field_name("left")) == name:
+            right = n.child_by_field_name("right")
+            if right is not None and right.type == "call" and _NEW_MODULE.match(S.call_name(right)):
+                return True
+    return False
+
+
+def _loads_module(fn: Node) -> bool:
+    return any(n.type == "call" and S.call_name(n) == "exec" and _exec_into_new_module(n, fn)
+               for n in S.walk(fn, skip_nested_functions=True))
 
 
 def _built_here(arg: Node, fn: Node | None) -> bool:
@@ -196,6 +226,8 @@ def blocking_open(ctx: FileContext, node: Node) -> Judgement | None:
     if _STARTUP.search(S.function_name(fn)) or any(
             re.search(r"on_event\(\s*['\"]startup|lifespan", S.decorator_text(d)) for d in S.decorators(fn)):
         return DROP  # runs once before the server takes requests: nothing else is waiting on the loop
+    if _loads_module(fn):
+        return DROP  # a module loader: executing the module blocks the loop as an import does; the file is its source
     stmt = _ancestor(node, ("with_statement",))
     if stmt is not None and re.search(r"to_thread|run_in_executor|run_sync", S.text(stmt)):
         return DROP  # the read itself already runs in a worker thread; open() is a quick syscall
