@@ -6,8 +6,10 @@ A sentence is dropped (and counted, by reason) when it
 * ``identifier``: names an identifier, dotted name or file that appears in neither the code, the
   findings, the profile nor the pattern cards it was given (small models invent APIs fluently);
 * ``card-claim``: says the repository does something that only a pattern card mentions
-  ("the code migrates legacy md5 hashes", when only a card talks of md5) — a card is general
-  guidance, never a fact about this code;
+  ("the code migrates legacy md5 hashes", when only a card talks of md5), or says it in a card's own
+  words ("the code already validates request bodies and other input using typed values", four
+  content-bearing words in a row from a card and not from the code) — a card is general guidance,
+  never a fact about this code;
 * ``absence``: claims the code lacks something while the model saw only an excerpt of that code
   ("the OAuth callback does not check the CSRF state", of a function whose check was not shown);
 * ``repeat``: repeats an earlier sentence word for word (small models loop).
@@ -44,6 +46,28 @@ _ABSENCE = re.compile(
     re.I,
 )
 REASONS = ("citation", "identifier", "card-claim", "absence", "repeat", "code")
+_STOP = frozenset("a an and are as at be by for from in into is it its of on or that the their then this to with "
+                  "your you every each once other".split())
+
+
+def _stem(word: str) -> str:
+    """validate, validates, validated, validating → validat; bodies → bodi (the same stem for the same word)."""
+    for suffix in ("ing", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def phrases(text: str) -> set[tuple[str, ...]]:
+    """Runs of four words (stemmed, lower-case) with at least two content words of four letters or more."""
+    words = [_stem(w.lower()) for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", text)]
+    out: set[tuple[str, ...]] = set()
+    for i in range(len(words) - 3):
+        run = tuple(words[i:i + 4])
+        if sum(1 for w in run if w not in _STOP and len(w) >= 4) >= 2:
+            out.add(run)
+    return out
 
 
 def _is_technical(token: str) -> bool:
@@ -63,6 +87,8 @@ class Grounds:
     """Lower-case technical terms that only the pattern cards name (never the code)."""
     anchors_partial: dict[str, bool] = field(default_factory=dict)
     """Each shown code name/path → whether the model saw only an excerpt of it."""
+    card_phrases: set[tuple[str, ...]] = field(default_factory=set)
+    """Four-word runs of the cards' text that the code, findings, profile and question do not contain."""
 
     @classmethod
     def build(cls, *, code_texts: Iterable[str], card_texts: Iterable[str], other_texts: Iterable[str],
@@ -83,7 +109,10 @@ class Grounds:
                 low = tok.lower()
                 if len(low) >= 3 and (_is_technical(tok) or tok in " ".join(spans)) and low not in code_words:
                     card_terms.add(low)
-        return cls(vocab=vocab, code_words=code_words, card_terms=card_terms, anchors_partial=dict(partial))
+        ours = set().union(*(phrases(t) for t in code_texts + other_texts)) if code_texts + other_texts else set()
+        card_phrases = set().union(*(phrases(t) for t in card_texts)) - ours if card_texts else set()
+        return cls(vocab=vocab, code_words=code_words, card_terms=card_terms, anchors_partial=dict(partial),
+                   card_phrases=card_phrases)
 
 
 @dataclass
@@ -126,7 +155,7 @@ class SentenceCheck:
             if not _ADVICE.search(sentence):
                 words = {w.lower() for w in _TECH.findall(sentence)}
                 words |= {w.lower() for w in _WORD.findall(sentence)}
-                if words & g.card_terms:
+                if words & g.card_terms or phrases(sentence) & g.card_phrases:
                     return "card-claim"
             if _ABSENCE.search(sentence) and self._about_partial_code(sentence):
                 return "absence"

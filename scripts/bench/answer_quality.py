@@ -236,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
                 "unbacked_citations": unbacked_citations(text, answer.sources, answer.findings),
                 "dropped": checks.get("dropped", None), "dropped_by_reason": checks.get("dropped_by_reason", {}),
                 "kept": checks.get("kept", None), "filled": checks.get("filled", []),
+                "dropped_examples": checks.get("dropped_examples", []),
                 "first_text_s": round(first_text or 0.0, 3), "ttft_s": answer.timings.get("ttft_s"),
                 "total_s": answer.timings.get("total_s"), "prompt_tokens": answer.timings.get("prompt_tokens"),
                 "completion_tokens": answer.timings.get("completion_tokens"),

@@ -109,3 +109,26 @@ def test_repeats_are_dropped_and_code_blocks_must_parse() -> None:
     assert c.keep_code("x = hash_password(pw)\n", "python")
     assert not c.keep_code("def broken(:\n", "python")
     assert not c.keep_code("SELECT 1;", "sql")
+
+
+def test_a_card_claim_in_the_cards_own_words_is_dropped() -> None:
+    from mentor_local.answer.checks import Grounds, SentenceCheck
+
+    card = ("- Validate at every boundary (card input-validation-boundaries): Consider validating request bodies and "
+            "other input once at every trust boundary, then work with typed values.")
+    code = "def preprocess_request(self):\n    for func in self.before_request_funcs[None]:\n        rv = func()\n"
+    g = Grounds.build(code_texts=[code], other_texts=["Where does an API key check hook in?"], card_texts=[card],
+                      paths=["flask/app.py"], ranges=[SourceRange("flask/app.py", 1271, 1296)],
+                      names=["Flask.preprocess_request"], partial={})
+    # the 1.5B model's own sentence on flask: the card's words, said of the code (no identifier to catch)
+    said = "The code already validates request bodies and other input using typed objects with explicit constraints."
+    assert SentenceCheck(g).reason(said) == "card-claim"
+    # the same words as advice, and a sentence about the code in its own words, stay
+    assert SentenceCheck(g).reason("Consider validating request bodies and other input at this boundary.") is None
+    assert SentenceCheck(g).reason("The code runs each before-request function and stops at the first "
+                                   "that returns a value.") is None
+    # words the card shares with the code are the code's, not the card's
+    g2 = Grounds.build(code_texts=[code + "# validate request bodies and other input here\n"], other_texts=[],
+                       card_texts=[card], paths=["flask/app.py"], ranges=[SourceRange("flask/app.py", 1271, 1296)],
+                       names=["Flask.preprocess_request"], partial={})
+    assert SentenceCheck(g2).reason("The code validates request bodies and other input.") is None
