@@ -6,6 +6,8 @@ Sources and licences (short excerpts, lightly trimmed to stand alone):
   django-allauth 65.22.1  MIT, (c) Raymond Penners and contributors
   dramatiq 2.2.1      LGPL-3.0-or-later, (c) CLEARTYPE SRL and contributors (a few lines quoted for a test)
   litestar 2.25.0     MIT, (c) Litestar Organization (held-out corpus: cases cut from it are marked so)
+  fastapi-users 15.0.5  MIT, (c) François Voron; flask 3.1.3  BSD-3-Clause, (c) Pallets — from the unseen set
+                      labelled after tuning (session 17): the rules were changed after it, so marked "was unseen"
 The noqa and --debug cases are written here (no licence needed).
 Each case: source, then the (line, topic, severity, confidence) findings that must appear; nothing else may.
 """
@@ -471,6 +473,66 @@ SNIPPETS: dict[str, tuple[str, set[tuple[int, str, str, str]]]] = {
                 raise Exception('No Tools class found in the module')
             finally:
                 del sys.modules[module_name]
+        """, set()),
+    # fastapi-users authentication/transport/bearer.py (was unseen): a sample JWT in an OpenAPI response's
+    # "example" is documentation, not a credential (labelled false; the issue names this very case)
+    "fastapi_users_openapi_example.py": ("""
+        class BearerTransport:
+            @staticmethod
+            def get_openapi_login_responses_success():
+                return {
+                    200: {
+                        "content": {
+                            "application/json": {
+                                "example": {
+                                    "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJ1"
+                                    "c2VyX2lkIjoiOTIyMWZmYzktNjQwZi00MzcyLTg2Z"
+                                    "DMtY2U2NDJjYmE1NjAzIiwiYXVkIjoiZmFzdGFwaS"
+                                    "11c2VyczphdXRoIiwiZXhwIjoxNTcxNTA0MTkzfQ."
+                                    "M10bjOe45I5Ncu_uXvOmVV8QxnL-nZfcH96U90JaocI",
+                                    "token_type": "bearer",
+                                }
+                            }
+                        },
+                    },
+                }
+        """, set()),
+    # the same token outside an example is still a credential written into the source
+    "jwt_literal_in_code.py": ("""
+        ACCESS_TOKEN = ("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiOTIyMWZmYzktNjQwZi00MzcyLTg2Z"
+                        "DMtY2U2NDJjYmE1NjAzIiwiZXhwIjoxNTcxNTA0MTkzfQ.M10bjOe45I5Ncu_uXvOmVV8QxnL-nZfcH96U90JaocI")
+        """, {(1, "hardcoded-secret", "high", "high")}),
+    # fastapi-users authentication/strategy/jwt.py (was unseen): a list default stored on the instance and never
+    # changed: shared by every instance, harmless today -> low confidence, not shown by default (labelled debatable)
+    "fastapi_users_audience_default.py": ("""
+        class JWTStrategy:
+            def __init__(self, secret, lifetime_seconds, token_audience: list[str] = ["fastapi-users:auth"]):
+                self.secret = secret
+                self.lifetime_seconds = lifetime_seconds
+                self.token_audience = token_audience
+
+            def read_token(self, token):
+                return decode_jwt(token, self.secret, self.token_audience)
+        """, {(2, "mutable-default-argument", "low", "low")}),
+    # the same default, then changed through the instance: every instance shares the change
+    "audience_default_mutated.py": ("""
+        class JWTStrategy:
+            def __init__(self, token_audience: list[str] = ["auth"]):
+                self.token_audience = token_audience
+
+            def allow(self, audience):
+                self.token_audience.append(audience)
+        """, {(2, "mutable-default-argument", "low", "high")}),
+    # flask cli.py shell_command (was unseen): the shell runs the file PYTHONSTARTUP names, as the REPL does
+    # (labelled false; the issue names this very case)
+    "flask_shell_startup.py": ("""
+        import os
+        def shell_command():
+            ctx = {}
+            startup = os.environ.get("PYTHONSTARTUP")
+            if startup and os.path.isfile(startup):
+                with open(startup) as f:
+                    eval(compile(f.read(), startup, "exec"), ctx)
         """, set()),
 }
 

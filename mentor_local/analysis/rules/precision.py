@@ -159,6 +159,8 @@ def unsafe_load(ctx: FileContext, code: str, node: Node) -> Judgement | None:
             return DROP  # exec/eval of source this function generated (a code template), not outside data
         if code == "S102" and _exec_into_new_module(call, fn):
             return DROP  # a module loader: running source as a new module is what import does, not deserialising
+        if _environment_named_file(call, fn):
+            return DROP  # the operator's own script, named by the environment (PYTHONSTARTUP for a shell)
         if _OUTSIDE.search(arg):
             return Judgement(why=f"`{S.last_name(S.call_name(call))}` runs `{arg[:30]}`, which comes from a request")
         return Judgement(confidence="low", severity="medium",
@@ -167,6 +169,20 @@ def unsafe_load(ctx: FileContext, code: str, node: Node) -> Judgement | None:
         return Judgement(why=f"`{arg[:30]}` comes from a request or socket")
     return Judgement(confidence="low", severity="medium",
                      why="unpickles bytes whose origin is not visible here; unsafe only if an outsider can write them")
+
+
+def _environment_named_file(call: Node, fn: Node | None) -> bool:
+    """``with open(path) as f: exec(f.read())`` where ``path`` comes from the process environment
+    (``os.environ``/``os.getenv``): whoever sets the environment already runs code as this process, so running
+    the file it names (a shell's ``PYTHONSTARTUP``) trusts nobody new."""
+    if fn is None or ".read()" not in S.text(call):
+        return False
+    stmt = _ancestor(call, ("with_statement",))
+    m = re.search(r"\bopen\(\s*(\w+)", S.text(stmt)) if stmt is not None else None
+    if m is None:
+        return False
+    return re.search(rf"\b{re.escape(m.group(1))}\s*=\s*os\.(environ\.get\(|environ\[|getenv\()",
+                     S.text(fn)) is not None
 
 
 _NEW_MODULE = re.compile(r"^((types|importlib\.util)\.)?(ModuleType|module_from_spec)$")
@@ -434,10 +450,21 @@ def mutable_default(node: Node) -> Judgement | None:
     name = S.text(name_node)
     body = S.text(fn.child_by_field_name("body"))
     n = re.escape(name)
-    if re.search(rf"\b{n}{_MUTATE}|\b{n}\[[^\]]*\]\s*[+\-*/|]?=(?!=)|\breturn\s+{n}(?![\w.(\[])|=\s*{n}\s*$|"
+    if re.search(rf"\b{n}{_MUTATE}|\b{n}\[[^\]]*\]\s*[+\-*/|]?=(?!=)|\breturn\s+{n}(?![\w.(\[])|"
                  rf"\byield\s+{n}(?![\w.(\[])|"
                  rf"\bdel\s+{n}\[", body, re.M):
-        return Judgement(confidence="high", why=f"`{name}` is mutated, returned or stored, so one call's changes leak into the next")
+        return Judgement(confidence="high", why=f"`{name}` is mutated or returned, so one call's changes leak into the next")
+    stored = re.findall(rf"^\s*self\.(\w+)\s*=\s*{n}\s*$", body, re.M)
+    if stored:
+        cls = _ancestor(fn, ("class_definition",))
+        text = S.text(cls) if cls is not None else body
+        if any(re.search(rf"\bself\.{re.escape(a)}(?:{_MUTATE}|\[[^\]]*\]\s*[+\-*/|]?=(?!=))", text) for a in stored):
+            return Judgement(confidence="high", why=f"`{name}` is stored on the instance and mutated there: "
+                                                    "every instance built with the default shares the changes")
+        return Judgement(confidence="low", why=f"`{name}` is stored on the instance: instances built with the default "
+                                               "share one object, though this class never changes it")
+    if re.search(rf"=\s*{n}\s*$", body, re.M):
+        return Judgement(confidence="high", why=f"`{name}` is stored, so one call's changes leak into the next")
     return DROP
 
 

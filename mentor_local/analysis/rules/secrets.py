@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from tree_sitter import Node
+
 from mentor_local.analysis import syntax as S
 from mentor_local.analysis.context import FileContext, RawFinding
 from mentor_local.security.secrets import is_credential_name, known_token, secret_value, url_password
@@ -41,13 +43,31 @@ def url_credentials(ctx: FileContext) -> Iterator[RawFinding]:
         )
 
 
+_EXAMPLE_KEYS = frozenset({"example", "examples", "x-example", "x-examples", "openapi_examples", "json_schema_extra"})
+
+
+def in_docs_example(node: Node) -> bool:
+    """Inside the value of an ``"example"`` key or an ``example=``/``examples=`` argument: a sample shown in
+    API docs (an OpenAPI response, a schema's example), not a credential the code uses."""
+    for anc in S.ancestors(node):
+        if anc.type == "pair":
+            key = anc.child_by_field_name("key")
+            if key is not None and S.is_string_literal(key) and S.string_value(key).lower() in _EXAMPLE_KEYS:
+                return True
+        elif anc.type == "keyword_argument":
+            name = anc.child_by_field_name("name")
+            if name is not None and S.text(name).lower() in _EXAMPLE_KEYS:
+                return True
+    return False
+
+
 def hardcoded_secrets(ctx: FileContext) -> Iterator[RawFinding]:
     for m in ctx.matches("assignments"):
         targets, values = m.get("target", []), m.get("value", [])
         if not targets or not values or values[0].type == "true":
             continue
         target, value = targets[0], values[0]
-        if not S.is_string_literal(value):
+        if not S.is_string_literal(value) or in_docs_example(value):
             continue
         literal = S.string_value(value)
         if target.type == "string":
