@@ -105,10 +105,14 @@ class Grounds:
         card_terms: set[str] = set()
         for t in card_texts:
             spans = _BACKTICK.findall(t) + _FENCE_CODE.findall(t)
+            whole = {s.strip() for s in spans}
             for tok in _TECH.findall(t) + [w for s in spans for w in _WORD.findall(s)]:
                 low = tok.lower()
-                if len(low) >= 3 and (_is_technical(tok) or tok in " ".join(spans)) and low not in code_words:
-                    card_terms.add(low)
+                if len(low) < 3 or low in code_words or not (_is_technical(tok) or tok in whole):
+                    continue  # a plain word inside a card's code (`current_user`'s "current") is not the card's term
+                if "." in low and all(part in code_words for part in low.split(".")):
+                    continue  # `decimal.Decimal` when the code imports decimal and uses Decimal
+                card_terms.add(low)
         ours = set().union(*(phrases(t) for t in code_texts + other_texts)) if code_texts + other_texts else set()
         card_phrases = set().union(*(phrases(t) for t in card_texts)) - ours if card_texts else set()
         return cls(vocab=vocab, code_words=code_words, card_terms=card_terms, anchors_partial=dict(partial),

@@ -132,3 +132,20 @@ def test_a_card_claim_in_the_cards_own_words_is_dropped() -> None:
                        card_texts=[card], paths=["flask/app.py"], ranges=[SourceRange("flask/app.py", 1271, 1296)],
                        names=["Flask.preprocess_request"], partial={})
     assert SentenceCheck(g2).reason("The code validates request bodies and other input.") is None
+
+
+def test_a_card_term_the_code_also_uses_is_not_a_card_claim() -> None:
+    from mentor_local.answer.checks import Grounds, SentenceCheck
+
+    card = ("- Serialize explicitly (card json-types): Consider converting `decimal.Decimal` and `datetime.datetime` "
+            "yourself, and read `current_user` once per request.")
+    code = "import decimal\n\ndef default(o):\n    if isinstance(o, decimal.Decimal):\n        return str(o)\n"
+    g = Grounds.build(code_texts=[code], other_texts=["How are decimals serialized?"], card_texts=[card],
+                      paths=["flask/json/provider.py"], ranges=[SourceRange("flask/json/provider.py", 1, 5)],
+                      names=["default"], partial={})
+    check = SentenceCheck(g)
+    # flask-12 and allauth-07 sentences the 1.5B model wrote, true of the code, once dropped
+    assert check.reason("The code turns `decimal.Decimal` values into strings.") is None
+    assert check.reason("The code sets the expiry a few seconds after the current time.") is None
+    # a term only the card has is still a card claim
+    assert check.reason("The code already converts `datetime.datetime` values itself.") == "card-claim"
