@@ -20,6 +20,8 @@ protocol             implemented by
                      ``answer.backends.llama.LlamaBackend`` (in this process),
                      ``answer.backends.openai_http.OpenAIHTTPBackend`` (a model server),
                      ``answer.backends.worker_child.FakeModel``; tests: ``tests.answer.fakes.ScriptedModel``
+``PrefixPrimer``     ``WorkerBackend``, ``LlamaBackend``, ``FakeModel``: a local model that can keep the
+                     persona's evaluated state on disk between processes
 ===================  ==================================================================================
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 from mentor_local.domain import Chunk, Hit
 
@@ -198,4 +200,13 @@ class ChatModel(Protocol):
 
     def close(self) -> None:
         """Release what the model holds (a process, a connection); a later call may start it again."""
+        ...
+
+
+@runtime_checkable
+class PrefixPrimer(Protocol):
+    """A model that can read a prompt's opening ahead of time and keep that state on disk."""
+
+    def prime(self, messages: Sequence[Message], cache_dir: str | None = None) -> bool:
+        """Read ``messages`` into the model's cache; ``True`` when a state saved in ``cache_dir`` was used."""
         ...

@@ -52,7 +52,7 @@ from mentor_local.answer.sections import SectionStream
 from mentor_local.answer.tool_text import read_line, section_extras, section_fill
 from mentor_local.domain import SECTION_NAMES, Answer, Finding, RepoProfile
 from mentor_local.errors import ModelError
-from mentor_local.protocols import ChatModel, Searchable, no_tokens
+from mentor_local.protocols import ChatModel, PrefixPrimer, Searchable, no_tokens
 from mentor_local.settings import Settings, SettingsChanges
 
 _LIBC: ctypes.CDLL | bool | None = None
@@ -132,6 +132,8 @@ class Mentor:
         self._cards: dict[str, CardFacts] | None = None
         self._turns: list[Turn] = []
         self._primed: str | None = None
+        self.primed: tuple[str, float] | None = None
+        """How ``warm`` put the persona in the model's cache: ``("disk" | "read", seconds)``."""
         self._checked = False
         self.last_trace: list[dict[str, object]] = []  # the messages of the last answer, for benchmarks and debugging
 
@@ -179,12 +181,26 @@ class Mentor:
             if self.use_model and self._primed != system:
                 self._check_template(self.backend)
                 # The persona and profile open every question's prompt: evaluating them now means a question
-                # pays only for its own tokens. One token is generated and thrown away.
-                for _ in self.backend.chat([{"role": "system", "content": system},
-                                            {"role": "user", "content": "Hi"}], max_tokens=1):
-                    pass
+                # pays only for its own tokens. One token is generated and thrown away. A local model keeps
+                # that state on disk, so the next process (a one-shot ``mentor ask``) loads it instead.
+                messages = [{"role": "system", "content": system}, {"role": "user", "content": "Hi"}]
+                t = time.perf_counter()
+                backend = self.backend
+                if isinstance(backend, PrefixPrimer):
+                    loaded = backend.prime(messages, str(self.prompt_cache_dir()))
+                    self.primed = ("disk" if loaded else "read", time.perf_counter() - t)
+                else:
+                    for _ in backend.chat(messages, max_tokens=1):
+                        pass
+                    self.primed = ("read", time.perf_counter() - t)
                 self._primed = system
         return self
+
+    def prompt_cache_dir(self) -> Path:
+        """Where a local model keeps the persona's evaluated state between processes."""
+        from mentor_local.paths import app_home
+
+        return app_home(self.settings.home) / "prompt-cache"
 
     def model_info(self) -> dict[str, object]:
         """``Answer.model``: what the backend tells, else what the settings say (no model built yet)."""

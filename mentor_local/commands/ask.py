@@ -42,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = settings_for(args, repo)
     from mentor_local.answer.mentor import Mentor
     from mentor_local.index import open_index
+    from mentor_local.protocols import PrefixPrimer
 
     # wiring chooses the model: a local one runs in its own process (a native crash there is one line here,
     # exit 1) and starts loading now, while the index opens.
@@ -54,6 +55,8 @@ def _run(args: argparse.Namespace) -> int:
             chat_model.wait_ready()  # a bad --model is the first thing to fix: its error wins
             raise
         mentor.index = index
+        if isinstance(chat_model, PrefixPrimer):  # a local model: the persona's state from the last run, if any
+            mentor.warm()
         answer: Answer | None = None
         wrote = False
         try:

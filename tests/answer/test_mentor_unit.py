@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,29 @@ def test_warm_primes_the_persona_once(tmp_path: Path) -> None:
     assert len(model.calls) == 1 and model.max_tokens == [1]
     mentor.ask("Why is the orders page slow?")
     assert model.calls[1][0] == model.calls[0][0]  # the question's prompt opens with the primed system message
+
+
+def test_warm_lets_a_local_model_keep_the_persona_on_disk(tmp_path: Path) -> None:
+    class Primer(fakes.ScriptedModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.primes: list[tuple[list[dict[str, str]], str | None]] = []
+
+        def wait_ready(self) -> Primer:
+            return self
+
+        def prime(self, messages: Sequence[dict[str, str]], cache_dir: str | None = None) -> bool:
+            self.primes.append(([dict(m) for m in messages], cache_dir))
+            return True
+
+    model = Primer()
+    mentor = make(tmp_path, model)
+    mentor.warm()
+    [(messages, cache_dir)] = model.primes
+    assert model.calls == []  # primed from the saved state: nothing read through chat
+    assert cache_dir == str(mentor.prompt_cache_dir()) and mentor.primed is not None and mentor.primed[0] == "disk"
+    mentor.ask("Why is the orders page slow?")
+    assert model.calls[0][0] == messages[0]  # the question opens with the primed system message
 
 
 def test_a_model_without_chat_template_is_refused(tmp_path: Path) -> None:

@@ -17,7 +17,15 @@ from mentor_local.answer.compose import CardFacts, CardLike
 from mentor_local.embedding import OnnxInt8Embedder, SentenceTransformerEmbedder
 from mentor_local.index import Index
 from mentor_local.knowledge import Card
-from mentor_local.protocols import ChatModel, Embedder, HybridIndex, KeywordIndex, Searchable, VectorStore
+from mentor_local.protocols import (
+    ChatModel,
+    Embedder,
+    HybridIndex,
+    KeywordIndex,
+    PrefixPrimer,
+    Searchable,
+    VectorStore,
+)
 from mentor_local.store.chroma import ChromaStore
 from mentor_local.store.keyword import Catalog
 from tests.answer import fakes
@@ -31,6 +39,10 @@ def chat_models(worker: WorkerBackend, llama: LlamaBackend, http: OpenAIHTTPBack
 
 def served_models(llama: LlamaBackend, fake: FakeModel) -> list[ServedModel]:
     return [llama, fake]
+
+
+def prefix_primers(worker: WorkerBackend, llama: LlamaBackend, fake: FakeModel) -> list[PrefixPrimer]:
+    return [worker, llama, fake]
 
 
 def embedders(onnx: OnnxInt8Embedder, st: SentenceTransformerEmbedder, hashing: HashingEmbedder) -> list[Embedder]:

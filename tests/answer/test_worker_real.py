@@ -87,3 +87,20 @@ def test_a_killed_real_model_process_is_one_line_and_the_next_call_works(model: 
     assert "SIGKILL" in err.value.one_line() and "mentor doctor" in err.value.one_line()
     assert "".join(ask(model, "Say yes.", 3)).strip()
     assert model.pid not in (None, pid)
+
+
+def test_a_fresh_model_process_loads_the_persona_a_previous_one_saved(small_gguf: Path, tmp_path: Path) -> None:
+    persona = [{"role": "system", "content": "You are a Python mentor who answers in one sentence. " * 10},
+               {"role": "user", "content": "Hi"}]
+    cache = str(tmp_path / "prompt-cache")
+    first = WorkerBackend(small_gguf, n_ctx=1024, gpu_layers="0", threads=1).wait_ready()
+    try:
+        assert first.prime(persona, cache) is False  # read, then saved for the next process
+    finally:
+        first.close()
+    second = WorkerBackend(small_gguf, n_ctx=1024, gpu_layers="0", threads=1).wait_ready()
+    try:
+        assert second.prime(persona, cache) is True
+        assert "".join(second.chat([persona[0], {"role": "user", "content": "Say yes."}], max_tokens=3)).strip()
+    finally:
+        second.close()

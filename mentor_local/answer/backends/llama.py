@@ -125,6 +125,30 @@ class LlamaBackend:
     def _sampling(self) -> dict[str, Any]:  # llama_cpp keyword arguments
         return {"temperature": self.temperature, "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.05}
 
+    def prime(self, messages: Sequence[Message], cache_dir: str | None = None) -> bool:
+        """Read ``messages`` into the model's cache so the next prompt that opens with them reads only the
+        rest. With ``cache_dir``, a state saved there by an earlier process is loaded instead (``True``),
+        else the state read now is saved for the next one (``False``)."""
+        import llama_cpp
+
+        from mentor_local.answer.backends import prefix_cache
+
+        path = None
+        if cache_dir:
+            try:
+                path = prefix_cache.cache_file(Path(cache_dir), model_path=self.model_path, n_ctx=self.n_ctx,
+                                               gpu_layers=self.gpu_layers, messages=messages,
+                                               native_version=str(getattr(llama_cpp, "__version__", "")))
+            except OSError:
+                path = None
+            if path is not None and prefix_cache.load(self.llm, path):
+                return True
+        for _ in self.chat(messages, max_tokens=1):
+            pass
+        if path is not None:
+            prefix_cache.save(self.llm, path)
+        return False
+
     def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         """Stream through the model's own chat template (GGUF metadata)."""
         joined = "\n".join(m["content"] for m in messages)

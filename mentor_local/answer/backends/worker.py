@@ -472,6 +472,10 @@ class WorkerBackend:
                     self._counts.popitem(last=False)
             return [self._counts[t] for t in texts]
 
+    def prime(self, messages: Sequence[Message], cache_dir: str | None = None) -> bool:
+        """Read the persona into the child's cache (from ``cache_dir`` when an earlier process saved it)."""
+        return bool(self._call("prime", [dict(m) for m in messages], cache_dir))
+
     def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         """Stream a chat turn through the model's own template, made in the child."""
         return self._stream("chat", [[dict(m) for m in messages]], {"max_tokens": int(max_tokens), "stop": list(stop)})

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from mentor_local.answer.backends.llama import LlamaBackend
 
 STREAMS = frozenset({"chat"})
-CALLS = frozenset({"count_tokens", "count_many", "info"})
+CALLS = frozenset({"count_tokens", "count_many", "info", "prime"})
 PR_SET_PDEATHSIG = 1
 FAKE_ENV = "MENTOR_WORKER_FAKE"
 
@@ -80,6 +80,8 @@ class ServedModel(ChatModel, Protocol):
 
     @property
     def threads(self) -> int: ...
+
+    def prime(self, messages: Sequence[Message], cache_dir: str | None = None) -> bool: ...
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -202,6 +204,10 @@ class FakeModel:
     def chat(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> TokenStream:
         return self._pieces(max_tokens)
 
+    def prime(self, messages: Sequence[Message], cache_dir: str | None = None) -> bool:
+        """No state to keep, and no scripted death here: the script plays in ``chat``."""
+        return False
+
 
 def _load(config: ModelConfig) -> FakeModel | LlamaBackend:
     path = Path(config["model_path"])
@@ -226,6 +232,8 @@ def _call(model: ServedModel, method: str, args: list[Any], kwargs: dict[str, An
         return _count_many(model, *args)
     if method == "count_tokens":
         return model.count_tokens(*args, **kwargs)
+    if method == "prime":
+        return bool(model.prime(*args, **kwargs))
     return model.info()
 
 
