@@ -251,6 +251,27 @@ def main() -> int:
     rss_app = vm_hwm_mb()
     rss_model = vm_hwm_mb(child_pid) if child_pid else 0.0
 
+    # One-shot runs (`mentor ask`): a fresh model process, so the persona is not in its cache. The first reads
+    # it and saves its state under an empty app home; the second, another fresh process, loads that state.
+    import tempfile
+
+    one_shot: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="mentor-bench-home-") as home:
+        for label in ("persona_read", "persona_from_disk"):
+            m = Mentor(index, settings=settings.replace(home=Path(home)), max_tokens=24,
+                       reviewer=lambda _: findings_all, profiler=lambda _: prof)
+            tl = time.perf_counter()
+            m.load().backend.wait_ready()
+            loaded_s = time.perf_counter() - tl
+            m.warm()
+            assert m.primed is not None
+            a = m.ask(QUESTIONS[0])
+            m.backend.close()
+            one_shot[label] = {"how": m.primed[0], "model_load_s": round(loaded_s, 2),
+                               "persona_s": round(m.primed[1], 3), "question_ttft_s": a.timings["ttft_s"],
+                               "first_token_after_load_s": round(m.primed[1] + (a.timings["ttft_s"] or 0), 3)}
+            print(f"one-shot, {label}: {one_shot[label]}", flush=True)
+
     # Raw llama-cpp-python in this process, same file, threads, context and sampling, the same chats replayed.
     import llama_cpp
 
@@ -301,6 +322,8 @@ def main() -> int:
         "peak_rss_app_plus_model_mb": round(rss_app + rss_model, 1),
         "peak_rss_with_raw_model_mb": round(peak, 1),
         "warm_s": round(load_s, 2),
+        "persona_primed": mentor.primed[0] if mentor.primed else None,
+        "one_shot": one_shot,
     }
     print(json.dumps(summary, indent=2))
     if args.json_out:

@@ -189,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
             opts["code_tokens"] = args.code_tokens
         if args.user_tokens:
             opts["user_tokens"] = args.user_tokens
+        if args.max_tokens:
+            opts["max_tokens"] = args.max_tokens
         mentor = Mentor(index, chat_model=shared_model, **opts)
         if args.context_only and counter is None:
             counter = prompt_counter(mentor)
@@ -324,6 +326,7 @@ def main() -> int:
                     help="no model: only the share of facts that reach the prompt's code excerpts")
     ap.add_argument("--code-tokens", type=int, default=None, help="Mentor's room for code (default: Mentor's own)")
     ap.add_argument("--user-tokens", type=int, default=None, help="Mentor's room for a question's message")
+    ap.add_argument("--max-tokens", type=int, default=None, help="the most tokens the model writes (default: Settings')")
     return run(ap.parse_args())
 
 
