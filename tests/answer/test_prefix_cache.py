@@ -94,3 +94,17 @@ def test_a_second_process_loads_the_persona_and_answers_the_same(small_gguf: Pat
     assert third.prime(persona, str(cache)) is False
     assert prefix_cache.read(saved) is not None
     assert answer(third) == expected
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")  # a home that cannot take the cache
+    assert third.prime(persona, str(blocked)) is False
+    assert answer(third) == expected
+
+
+def test_a_cache_folder_that_cannot_be_used_is_passed_over(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    path = blocked / "x.kv"
+    assert prefix_cache.load(object(), path) is False  # nothing to load, and no error for the caller
+    prefix_cache._prune(blocked)
+    assert blocked.read_text().startswith("a file")

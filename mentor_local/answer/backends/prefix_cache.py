@@ -63,7 +63,7 @@ def save(llm: Any, path: Path) -> bool:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError:  # a full disk or a read-only home: the cache is an optimisation, the answer goes on
-        tmp.unlink(missing_ok=True)
+        _forget(tmp)
         return False
     _prune(path.parent)
     return True
@@ -98,17 +98,17 @@ def load(llm: Any, path: Path) -> bool:
 
     got = read(path)
     if got is None:
-        path.unlink(missing_ok=True)
+        _forget(path)
         return False
     ids, state = got
     if len(ids) >= int(llm.n_ctx()):
-        path.unlink(missing_ok=True)
+        _forget(path)
         return False
     buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
     if int(llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, len(state))) != len(state):
         llm.reset()  # nothing of it is trusted: the next prompt is read whole
         llm._ctx.kv_cache_clear()
-        path.unlink(missing_ok=True)
+        _forget(path)
         return False
     llm.input_ids[: len(ids)] = ids
     llm.n_tokens = len(ids)
@@ -120,10 +120,18 @@ def load(llm: Any, path: Path) -> bool:
     return True
 
 
+def _forget(path: Path) -> None:
+    """Remove ``path`` if it can be removed; a folder that refuses is left as it is."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _prune(folder: Path, keep: int = KEEP) -> None:
     try:
         files = sorted(folder.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True)
     except OSError:
         return
     for old in files[keep:]:
-        old.unlink(missing_ok=True)
+        _forget(old)
